@@ -1,0 +1,58 @@
+/* func.h — the registry of functions of the expression language (spec §4). A function
+ * turns already-compiled arguments into instructions of the program: it checks types and
+ * shapes (reporting located errors through bayes_fn_error) and emits ops. It never sees
+ * the syntax tree. Adding a function is one table entry plus its ops. */
+#ifndef BAYES_FUNC_H
+#define BAYES_FUNC_H
+
+#include <stdbool.h>
+
+#include "tape.h"
+
+typedef struct {
+  int slot;
+  const bayes_shape *shape;
+  size_t n;
+  bool is_int;
+  const double *cval;   /* value if known at compile time (data or folded), else NULL */
+  int line, col;
+} bayes_fnarg;
+
+typedef struct bayes_fnctx {
+  bayes_prog *prog;
+  int line, col;                          /* the call */
+  const char *fname;
+  void (*error)(void *ud, int line, int col, const char *msg);
+  void *ud;
+  int nerr;
+} bayes_fnctx;
+
+/* Report an error at argument i (or at the call when i < 0). */
+void bayes_fn_error(bayes_fnctx *c, const bayes_fnarg *a, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Add an instruction; returns its index or -1 (out of memory, reported). The caller may
+ * then set ins->aux / iarg / darg / work via &c->prog->ins[idx]. */
+int bayes_fn_emit(bayes_fnctx *c, const bayes_op *op, int nin, const int *in, int nout,
+                  const bayes_shape *out_shapes, bool out_int);
+/* Broadcast args[0..n-1] to a common shape, inserting `broadcast` ops where an argument
+ * is neither scalar nor of the full shape. slots[] receives the (possibly new) slot ids.
+ * Returns 0, or -1 after reporting "shapes [a] and [b] do not broadcast". */
+int bayes_fn_broadcast(bayes_fnctx *c, int n, const bayes_fnarg *args, int *slots,
+                       bayes_shape *out);
+/* Convert an int slot to real is free (same storage); nothing to do. */
+
+typedef struct bayes_fn {
+  const char *name;
+  int min_args, max_args;
+  const char *const *arg_names;   /* for keyword arguments; may be NULL */
+  /* Emit code; *out receives the result slot. Returns 0, or -1 after reporting. */
+  int (*emit)(bayes_fnctx *c, int nargs, const bayes_fnarg *args, int *out);
+} bayes_fn;
+
+const bayes_fn *bayes_fn_find(const char *name);
+extern const bayes_fn *const bayes_fns[];
+
+/* Ops the compiler itself needs (defined with the other ops). */
+extern const bayes_op bayes_op_broadcast;  /* in[0] -> out shape (iarg unused) */
+
+#endif

@@ -1,0 +1,226 @@
+/* util.c — the single allocation wrapper (with a fault-injection counter used by the
+ * out-of-memory tests), arenas and string buffers. Must not print or exit. */
+#include "util.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long fail_after; /* 0: never fail */
+static long n_allocs;
+
+void bayes_fail_alloc_after(long k) { fail_after = k; }
+long bayes_alloc_count(void) { return n_allocs; }
+
+static int should_fail(void)
+{
+  n_allocs++;
+  if (fail_after > 0 && --fail_after == 0) return 1;
+  return 0;
+}
+
+void *bayes_malloc(size_t n)
+{
+  if (should_fail()) return NULL;
+  return malloc(n ? n : 1);
+}
+
+void *bayes_calloc(size_t n, size_t size)
+{
+  if (should_fail()) return NULL;
+  if (n == 0 || size == 0) return calloc(1, 1);
+  return calloc(n, size);
+}
+
+void *bayes_realloc(void *p, size_t n)
+{
+  if (should_fail()) return NULL;
+  return realloc(p, n ? n : 1);
+}
+
+char *bayes_strndup(const char *s, size_t n)
+{
+  char *d = bayes_malloc(n + 1);
+  if (!d) return NULL;
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+char *bayes_strdup(const char *s) { return bayes_strndup(s, strlen(s)); }
+
+void bayes_free(void *p) { free(p); }
+
+int bayes_grow(void *arr, size_t *cap, size_t n, size_t sz)
+{
+  void **pa = arr;
+  if (n <= *cap) return 0;
+  size_t nc = *cap ? *cap : 8;
+  while (nc < n) {
+    if (nc > SIZE_MAX / 2 / sz) return -1;
+    nc *= 2;
+  }
+  void *p = bayes_realloc(*pa, nc * sz);
+  if (!p) return -1;
+  *pa = p;
+  *cap = nc;
+  return 0;
+}
+
+/* ---- arena ---- */
+
+struct bayes_arena_chunk {
+  bayes_arena_chunk *next;
+  size_t used, cap;
+  _Alignas(16) unsigned char mem[];
+};
+
+void bayes_arena_init(bayes_arena *a) { a->head = NULL; }
+
+void bayes_arena_destroy(bayes_arena *a)
+{
+  bayes_arena_chunk *c = a->head;
+  while (c) {
+    bayes_arena_chunk *n = c->next;
+    bayes_free(c);
+    c = n;
+  }
+  a->head = NULL;
+}
+
+void *bayes_arena_alloc(bayes_arena *a, size_t n)
+{
+  n = (n + 15) & ~(size_t)15;
+  if (n == 0) n = 16;
+  bayes_arena_chunk *c = a->head;
+  if (!c || c->cap - c->used < n) {
+    size_t cap = n > 65536 ? n : 65536;
+    c = bayes_malloc(sizeof *c + cap);
+    if (!c) return NULL;
+    c->cap = cap;
+    c->used = 0;
+    /* keep the partially used head in front when the new chunk is a big one-off */
+    if (a->head && n > 65536) {
+      c->next = a->head->next;
+      a->head->next = c;
+    } else {
+      c->next = a->head;
+      a->head = c;
+    }
+  }
+  void *p = c->mem + c->used;
+  c->used += n;
+  memset(p, 0, n);
+  return p;
+}
+
+char *bayes_arena_strndup(bayes_arena *a, const char *s, size_t n)
+{
+  char *d = bayes_arena_alloc(a, n + 1);
+  if (!d) return NULL;
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+char *bayes_arena_strdup(bayes_arena *a, const char *s)
+{
+  return bayes_arena_strndup(a, s, strlen(s));
+}
+
+/* ---- string buffer ---- */
+
+void bayes_sb_init(bayes_sb *sb)
+{
+  sb->s = NULL;
+  sb->len = sb->cap = 0;
+  sb->oom = 0;
+}
+
+void bayes_sb_destroy(bayes_sb *sb)
+{
+  bayes_free(sb->s);
+  bayes_sb_init(sb);
+}
+
+static int sb_reserve(bayes_sb *sb, size_t extra)
+{
+  if (sb->oom) return -1;
+  if (bayes_grow(&sb->s, &sb->cap, sb->len + extra + 1, 1) != 0) {
+    sb->oom = 1;
+    return -1;
+  }
+  return 0;
+}
+
+void bayes_sb_putn(bayes_sb *sb, const char *s, size_t n)
+{
+  if (sb_reserve(sb, n) != 0) return;
+  memcpy(sb->s + sb->len, s, n);
+  sb->len += n;
+  sb->s[sb->len] = '\0';
+}
+
+void bayes_sb_puts(bayes_sb *sb, const char *s) { bayes_sb_putn(sb, s, strlen(s)); }
+void bayes_sb_putc(bayes_sb *sb, char c) { bayes_sb_putn(sb, &c, 1); }
+
+void bayes_sb_vprintf(bayes_sb *sb, const char *fmt, va_list ap)
+{
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n < 0 || sb_reserve(sb, (size_t)n) != 0) return;
+  vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+  sb->len += (size_t)n;
+}
+
+void bayes_sb_printf(bayes_sb *sb, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  bayes_sb_vprintf(sb, fmt, ap);
+  va_end(ap);
+}
+
+void bayes_sb_double(bayes_sb *sb, double x)
+{
+  char buf[40];
+  if (isnan(x)) {
+    bayes_sb_puts(sb, "NaN");
+    return;
+  }
+  if (isinf(x)) {
+    bayes_sb_puts(sb, x > 0 ? "Infinity" : "-Infinity");
+    return;
+  }
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x) break;
+  }
+  bayes_sb_puts(sb, buf);
+}
+
+const char *bayes_sb_cstr(bayes_sb *sb) { return sb->s ? sb->s : ""; }
+
+size_t bayes_edit_distance(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64) return (size_t)-1;
+  size_t row[65];
+  for (size_t j = 0; j <= lb; j++) row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t prev = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t cur = row[j];
+      size_t sub = prev + (a[i - 1] != b[j - 1]);
+      size_t del = row[j] + 1, ins = row[j - 1] + 1;
+      row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+      prev = cur;
+    }
+  }
+  return row[lb];
+}

@@ -1,0 +1,42 @@
+/* testutil.h — helpers shared by the unit tests: finite-difference gradient checks of any
+ * op (and so of every distribution and transform), and statistical test bounds. */
+#ifndef BAYES_TESTUTIL_H
+#define BAYES_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tape.h"
+
+typedef struct {
+  const bayes_op *op;
+  int nin, nout;
+  const bayes_shape *xs;       /* nin input shapes */
+  const double *const *xv;     /* nin input values */
+  const bool *diff;            /* nin: differentiate w.r.t. this input (NULL: all) */
+  const bayes_shape *ys;       /* nout output shapes */
+  bool out_int;
+  const void *aux;
+  long iarg[4];
+  double darg[4];
+  size_t work;
+  bool jacobian;               /* ex->jacobian during the check (default false=off!) */
+} bt_opcheck;
+
+/* Runs op forward, then checks bwd (with random output adjoints, fixed seed) against a
+ * fourth-order central finite difference of the projected output. Returns the worst
+ * error max|ad - fd| / max(1, |fd|); writes a description of the worst element into
+ * report (if non-NULL). Outputs that are not finite at the point make it return +inf. */
+double bt_op_grad_check(const bt_opcheck *c, char *report, size_t len);
+
+/* Runs op forward once and copies output k into out (returns 0, or -1 if the op failed,
+ * with the failure message in msg if non-NULL). */
+int bt_op_eval(const bt_opcheck *c, double *const *out, char *msg, size_t len);
+
+/* One-sample Kolmogorov–Smirnov distance of xs[0..n-1] to the CDF F. */
+double bt_ks_distance(double *xs, size_t n, double (*cdf)(double, const void *),
+                      const void *ctx);
+/* DKW bound: P(D_n > eps) <= 2 exp(-2 n eps^2); the eps with false-failure rate alpha. */
+double bt_dkw_eps(size_t n, double alpha);
+
+#endif
