@@ -50,9 +50,22 @@ typedef struct bayes_fn {
 } bayes_fn;
 
 const bayes_fn *bayes_fn_find(const char *name);
-extern const bayes_fn *const bayes_fns[];
+/* Each ops file exports a NULL-terminated list; func.c searches them all. Operators are
+ * registered under internal names that user code cannot call: "__add" "__sub" "__mul"
+ * "__div" "__pow" "__matmul" "__neg" "__pos" "__not" "__lt" "__le" "__gt" "__ge" "__eq"
+ * "__ne" "__and" "__or" "__cond" (3 args) "__transpose". */
+extern const bayes_fn *const bayes_fns_elementwise[];
+extern const bayes_fn *const bayes_fns_reduce[];
+extern const bayes_fn *const bayes_fns_shape[];
+extern const bayes_fn *const bayes_fns_linalg[];
+extern const bayes_fn *const bayes_fns_hmm[];
+/* Every user-callable function name (for "did you mean"), NULL-terminated, built on
+ * first use; NULL on out-of-memory. */
+const char *const *bayes_fn_names(void);
 
 /* Ops the compiler itself needs (defined with the other ops). */
-extern const bayes_op bayes_op_broadcast;  /* in[0] -> out shape (iarg unused) */
+/* broadcast: in[0] (any shape that NumPy-broadcasts to the output shape) -> out; bwd sums
+ * over the broadcast dimensions. Defined in ops_shape.c. */
+extern const bayes_op bayes_op_broadcast;
 
 #endif

@@ -86,18 +86,9 @@ double bayes_trigamma(double x)
 
 double bayes_Phi(double x) { return 0.5 * erfc(-x / BAYES_SQRT2); }
 
-double bayes_log_Phi(double x)
-{
-  if (x > -5) return log(0.5 * erfc(-x / BAYES_SQRT2));
-  /* asymptotic expansion of the Mills ratio for the far left tail (Abramowitz & Stegun
-   * 26.2.12); x <= -5 gives relative error below 1e-16 with these terms */
-  double z = x * x, s = 1, t = 1;
-  for (int k = 1; k <= 12; k++) {
-    t *= -(2.0 * k - 1) / z;
-    s += t;
-  }
-  return -0.5 * z - log(-x) - BAYES_LOG_SQRT_2PI + log(s);
-}
+/* the relative-accuracy version (switching to the asymptotic series only below -37.5,
+ * log1p form for x > 0) is the one every caller should get */
+double bayes_log_Phi(double x) { return bayes_log_Phi_rel(x); }
 
 double bayes_log_Phic(double x) { return bayes_log_Phi(-x); }
 
@@ -152,4 +143,17 @@ double bayes_lmgamma(int k, double x)
   double r = k * (k - 1) * 0.25 * BAYES_LOG_PI;
   for (int j = 1; j <= k; j++) r += lgamma(x + (1.0 - j) / 2.0);
   return r;
+}
+
+double bayes_log_Phi_rel(double x)
+{
+  if (x > 0) return log1p(-0.5 * erfc(x / BAYES_SQRT2));
+  if (x > -37.5) return log(0.5 * erfc(-x / BAYES_SQRT2));
+  /* Abramowitz & Stegun 26.2.12; at x <= -37.5 the 12th term is below 1e-20 */
+  double z = x * x, s = 1, t = 1;
+  for (int k = 1; k <= 12; k++) {
+    t *= -(2.0 * k - 1) / z;
+    s += t;
+  }
+  return -0.5 * z - log(-x) - BAYES_LOG_SQRT_2PI + log(s);
 }

@@ -34,4 +34,10 @@ double bayes_log_bessel_i0(double x);
 double bayes_bessel_i1_over_i0(double x);
 double bayes_lmgamma(int k, double x);     /* log multivariate gamma */
 
+/* log Phi(x) with relative accuracy for every x: log1p(-Phi(-x)) for x > 0, erfc down to
+ * x = -37.5 (where erfc is still relative-accurate), the Mills-ratio series beyond.
+ * (bayes_log_Phi switches to its 12-term series already at x = -5, where the series'
+ * truncation error is ~1e-8; kept unchanged for its existing callers.) */
+double bayes_log_Phi_rel(double x);
+
 #endif

@@ -122,6 +122,7 @@ int bayes_prog_const(bayes_prog *p, const bayes_shape *s, unsigned flags, const 
   int id = bayes_prog_slot(p, s, flags | BAYES_SLOT_CONST);
   if (id < 0) return -1;
   p->slots[id].off = p->nconsts;
+  if (n == 0) return id;
   if (v)
     memcpy(p->consts + p->nconsts, v, n * sizeof *v);
   else

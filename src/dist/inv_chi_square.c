@@ -1,0 +1,62 @@
+/* inv_chi_square.c — inv_chi_square(nu) = inv_gamma(nu/2, scale 1/2) (Stan's density
+ * 2^(-nu/2) / Gamma(nu/2) y^(-nu/2-1) exp(-1/(2y))): log density with partials, log CDF /
+ * CCDF (nu-derivative by Richardson differences), draws. Must not allocate or report errors. */
+#include <gsl/gsl_randist.h>
+
+#include "dist_util.h"
+
+static const char *check(const double *th)
+{
+  if (!du_pos(th[0])) return "degrees of freedom nu must be positive and finite";
+  return NULL;
+}
+
+static double lpdf_elem(const double *x, double *dx, unsigned need)
+{
+  if (check(x + 1)) return NAN;
+  double y = x[0], h = 0.5 * x[1];
+  if (!(y > 0)) return y <= 0 ? -INFINITY : NAN;
+  double ly = log(y);
+  if (dx) {
+    dx[0] = -(h + 1) / y + 0.5 / (y * y);
+    if (DU_NEED(1)) dx[1] = -0.5 * (ly + BAYES_LOG2 + bayes_digamma(h));
+  }
+  return -h * BAYES_LOG2 - lgamma(h) - (h + 1) * ly - 0.5 / y;
+}
+DU_KERNEL(lpdf, 2, lpdf_elem)
+
+/* F = Q(nu/2, 1/(2y)) */
+static double lcdf_val(const double *x) { return log(bayes_gamma_q(0.5 * x[1], 0.5 / x[0])); }
+static double lccdf_val(const double *x) { return log(bayes_gamma_p(0.5 * x[1], 0.5 / x[0])); }
+
+static double cdf_common(const double *x, double *dx, unsigned need, int upper)
+{
+  if (check(x + 1)) return NAN;
+  double y = x[0];
+  if (!(y > 0)) return y <= 0 ? (upper ? 0 : -INFINITY) : NAN;
+  double l = upper ? lccdf_val(x) : lcdf_val(x);
+  if (dx && isfinite(l) && isfinite(y)) {
+    dx[0] = (upper ? -1 : 1) * exp(lpdf_elem(x, NULL, 0) - l);
+    if (DU_NEED(1)) dx[1] = du_rich(upper ? lccdf_val : lcdf_val, x, 1, du_shape_step(x[1]));
+  }
+  return l;
+}
+static double lcdf_elem(const double *x, double *dx, unsigned need)
+{
+  return cdf_common(x, dx, need, 0);
+}
+static double lccdf_elem(const double *x, double *dx, unsigned need)
+{
+  return cdf_common(x, dx, need, 1);
+}
+DU_KERNEL(lcdf, 2, lcdf_elem)
+DU_KERNEL(lccdf, 2, lccdf_elem)
+
+static double rng(gsl_rng *r, const double *th) { return 1 / gsl_ran_chisq(r, th[0]); }
+
+static const char *const names[] = {"nu"};
+
+const bayes_dist bayes_dist_inv_chi_square = {
+    .name = "inv_chi_square", .nparams = 1, .nparams_min = 1, .param_names = names,
+    .support = BAYES_SUPPORT_POSITIVE, .kind = BAYES_DIST_UNIVARIATE,
+    .lpdf = lpdf, .lcdf = lcdf, .lccdf = lccdf, .rng = rng, .check = check};

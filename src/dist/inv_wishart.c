@@ -1,0 +1,104 @@
+/* inv_wishart.c — inv_wishart(nu, S) (Stan): W a K x K SPD matrix, nu > K - 1, S the K x K
+ * SPD scale; W^-1 ~ wishart(nu, S^-1). Only lower triangles are read. Kernels only:
+ * scratch from m->work, no malloc. */
+#include <math.h>
+#include <gsl/gsl_randist.h>
+
+#include "dist.h"
+#include "mv_util.h"
+
+static int shape(int nargs, const bayes_shape *const *s, bayes_shape *v, char *err, size_t len)
+{
+  char b[64];
+  size_t K;
+  if (s[1]->rank != 0) {
+    mvu_err(err, len, "nu has %s but must be a scalar", mvu_desc(s[1], b, sizeof b));
+    return -1;
+  }
+  if (!mvu_square(s[2], &K) || K < 1) {
+    mvu_err(err, len, "S has %s but must be a non-empty square matrix", mvu_desc(s[2], b, sizeof b));
+    return -1;
+  }
+  *v = *s[2];
+  return 0;
+}
+
+static int check(int nargs, const bayes_shape *const *s, char *err, size_t len)
+{
+  char b1[64], b2[64];
+  bayes_shape v;
+  if (shape(nargs, s, &v, err, len)) return -1;
+  if (!bayes_shape_eq(s[0], s[2])) {
+    mvu_err(err, len, "W has %s but S has %s", mvu_desc(s[0], b1, sizeof b1),
+            mvu_desc(s[2], b2, sizeof b2));
+    return -1;
+  }
+  return 0;
+}
+
+static size_t work(int nargs, const bayes_shape *const *s)
+{
+  size_t K = s[2]->dim[0];
+  return 4 * K * K;
+}
+
+/* l = nu/2 log det S - nu K/2 log 2 - log Gamma_K(nu/2) - (nu + K + 1)/2 log det W
+ *     - tr(S W^-1)/2;  the matrix terms and their gradients are mvu_wishart_core with
+ * P = W, Q = S;  dl/dnu = log det S/2 - K/2 log 2 - psi_K(nu/2)/2 - log det W/2. */
+static double lpdf(const bayes_mvargs *m)
+{
+  const double *W = m->a[0].x, *S = m->a[2].x;
+  double nu = m->a[1].x[0], f, ldS, ldW;
+  size_t K = m->a[2].s->dim[0];
+  if (!(nu > (double)K - 1 && isfinite(nu))) {
+    mvu_err(m->err, 128, "degrees of freedom nu must be finite and greater than K - 1");
+    return NAN;
+  }
+  /* S is checked first so that a bad scale is reported even when W is also bad */
+  double *L = m->work;
+  if (mvu_chol(K, S, L) != 0) {
+    mvu_err(m->err, 128, "scale matrix S is not positive definite");
+    return NAN;
+  }
+  int rc = mvu_wishart_core(K, W, S, -0.5 * (nu + K + 1), 0.5 * nu, m->a[0].g, m->a[2].g,
+                            m->scale, m->work, &f, &ldW, &ldS);
+  if (rc != 0) return -INFINITY; /* W is not positive definite */
+  double lp = f - 0.5 * nu * K * BAYES_LOG2 - bayes_lmgamma((int)K, 0.5 * nu);
+  if (m->a[1].g)
+    m->a[1].g[0] += m->scale * (0.5 * ldS - 0.5 * K * BAYES_LOG2 -
+                                0.5 * mvu_dlmgamma((int)K, 0.5 * nu) - 0.5 * ldW);
+  return lp;
+}
+
+/* With S = L L' and X = L^-T A A' L^-1 ~ wishart(nu, S^-1) (Bartlett),
+ * W = X^-1 = (L A^-T)(L A^-T)': one triangular solve, no explicit inverse. */
+static int rng(gsl_rng *r, const bayes_mvargs *m, double *out)
+{
+  const double *S = m->a[2].x;
+  double nu = m->a[1].x[0];
+  size_t K = m->a[2].s->dim[0];
+  int k = (int)K;
+  double *L = m->work, *A = L + K * K;
+  if (!(nu > (double)K - 1 && isfinite(nu))) {
+    mvu_err(m->err, 128, "degrees of freedom nu must be finite and greater than K - 1");
+    return -1;
+  }
+  if (mvu_chol(K, S, L) != 0) {
+    mvu_err(m->err, 128, "scale matrix S is not positive definite");
+    return -1;
+  }
+  mvu_bartlett(r, nu, K, A);
+  /* L := L A^-T, i.e. solve B A' = L for B */
+  cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, k, k, 1.0, A, k,
+              L, k);
+  cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, k, k, 1.0, L, k, 0.0, out, k);
+  mvu_symmetrize(K, out);
+  return 0;
+}
+
+static const char *const names[] = {"nu", "S"};
+
+const bayes_dist bayes_dist_inv_wishart = {
+    .name = "inv_wishart", .nparams = 2, .nparams_min = 2, .param_names = names,
+    .support = BAYES_SUPPORT_COV, .kind = BAYES_DIST_MULTIVARIATE, .mv_shape = shape,
+    .mv_check = check, .mv_work = work, .mv_lpdf = lpdf, .mv_rng = rng};
