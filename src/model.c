@@ -126,6 +126,154 @@ static bayes_ast *node_expr(bayes_mdef *m, const bayes_ynode *n, bayes_diag *d,
   return bayes_parse_expr(&m->arena, text, &loc, d);
 }
 
+
+/* In a YAML flow mapping a comma ends a plain scalar, so {prior: normal(0, 5), lower: 0}
+ * would reach us as "normal(0" and a stray key "5)". Model sections are written that way
+ * (the spec's long form), so flow mappings there are split again from the raw source,
+ * respecting (), [] and quotes, with every position kept. Values that are lists or
+ * mappings in their own right keep libyaml's node. */
+static bayes_ynode *flow_fix(bayes_mdef *m, const bayes_ynode *map, bayes_diag *d)
+{
+  if (map->kind != BAYES_Y_MAP || !map->flow) return (bayes_ynode *)map;
+  const char *s = m->src.text, *p = s;
+  int line = 1, col = 1;
+  while (*p && !(line == map->line && col == map->col)) {
+    if (*p == '\n') line++, col = 1;
+    else col++;
+    p++;
+  }
+  if (*p != '{') return (bayes_ynode *)map;
+  bayes_ynode *out = bayes_arena_alloc(&m->arena, sizeof *out);
+  size_t cap = 16;
+  if (!out) return NULL;
+  *out = *map;
+  out->n = 0;
+  out->keys = bayes_arena_alloc(&m->arena, cap * sizeof *out->keys);
+  out->vals = bayes_arena_alloc(&m->arena, cap * sizeof *out->vals);
+  if (!out->keys || !out->vals) return NULL;
+  p++, col++;
+  for (;;) {
+    /* one item: key ':' value, up to a top-level ',' or the closing '}' */
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+      if (*p == '\n') line++, col = 1;
+      else col++;
+      p++;
+    }
+    if (*p == '}' || !*p) break;
+    const char *ks = p;
+    int kl = line, kc = col;
+    while (*p && *p != ':' && *p != ',' && *p != '}' && *p != '\n') p++, col++;
+    const char *ke = p;
+    while (ke > ks && (ke[-1] == ' ' || ke[-1] == '\t')) ke--;
+    if (*p != ':') {
+      bayes_error(d, &m->src, kl, kc, (int)(ke - ks) > 0 ? (int)(ke - ks) : 1,
+                  "expected 'key: value' in this mapping");
+      return NULL;
+    }
+    p++, col++;
+    while (*p == ' ' || *p == '\t') p++, col++;
+    const char *vs = p;
+    int vl = line, vc = col, depth = 0, el = line, ec = col;
+    char q = 0;
+    const char *ve = p;
+    while (*p) {
+      char ch = *p;
+      if (q) {
+        if (ch == q) q = 0;
+      } else if (ch == '\'' || ch == '"') {
+        q = ch;
+      } else if (ch == '(' || ch == '[' || ch == '{') {
+        depth++;
+      } else if (ch == ')' || ch == ']' || ch == '}') {
+        if (depth == 0) break;
+        depth--;
+      } else if (ch == ',' && depth == 0) {
+        break;
+      }
+      if (ch == '\n') line++, col = 1;
+      else col++;
+      p++;
+      if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+        ve = p;
+        el = line;
+        ec = col;
+      }
+    }
+    if (out->n == cap) {
+      size_t nc = cap * 2;
+      bayes_ynode **nk = bayes_arena_alloc(&m->arena, nc * sizeof *nk);
+      bayes_ynode **nv = bayes_arena_alloc(&m->arena, nc * sizeof *nv);
+      if (!nk || !nv) return NULL;
+      memcpy(nk, out->keys, cap * sizeof *nk);
+      memcpy(nv, out->vals, cap * sizeof *nv);
+      out->keys = nk, out->vals = nv, cap = nc;
+    }
+    bayes_ynode *k = bayes_arena_alloc(&m->arena, sizeof *k);
+    if (!k) return NULL;
+    k->kind = BAYES_Y_SCALAR;
+    k->line = kl, k->col = kc, k->end_line = kl, k->end_col = kc + (int)(ke - ks);
+    k->str = bayes_arena_strndup(&m->arena, ks, (size_t)(ke - ks));
+    k->slen = (size_t)(ke - ks);
+    bayes_ynode *v = NULL;
+    if (*vs == '[' || *vs == '{') {
+      /* a list or mapping value: libyaml read it correctly */
+      const bayes_ynode *orig = bayes_ymap_get(map, k->str);
+      if (orig && orig->line == vl && orig->col == vc) v = (bayes_ynode *)orig;
+    }
+    if (!v) {
+      v = bayes_arena_alloc(&m->arena, sizeof *v);
+      if (!v || !k->str) return NULL;
+      v->kind = BAYES_Y_SCALAR;
+      v->style = BAYES_YS_PLAIN;
+      v->line = vl, v->col = vc, v->end_line = el, v->end_col = ec;
+      size_t len = (size_t)(ve - vs);
+      if (len >= 2 && (*vs == '"' || *vs == '\'') && ve[-1] == *vs) {
+        v->style = *vs == '"' ? BAYES_YS_DOUBLE : BAYES_YS_SINGLE;
+        v->str = bayes_arena_strndup(&m->arena, vs + 1, len - 2);
+        v->slen = len - 2;
+      } else {
+        v->str = bayes_arena_strndup(&m->arena, vs, len);
+        v->slen = len;
+      }
+      if (!v->str) return NULL;
+    }
+    out->keys[out->n] = k;
+    out->vals[out->n] = v;
+    out->n++;
+    if (*p == ',') p++, col++;
+    else break;
+  }
+  return out;
+}
+
+/* A shape: a YAML list [N, K], or (from a re-split flow mapping) the text "[N, K]". */
+static int read_dims(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d, bayes_ast **dims,
+                     int *ndims)
+{
+  if (v->kind == BAYES_Y_SEQ) {
+    if (v->n > BAYES_MAX_RANK) {
+      ERR(d, m, v, "at most %d dimensions are supported", BAYES_MAX_RANK);
+      return -1;
+    }
+    *ndims = (int)v->n;
+    for (size_t j = 0; j < v->n; j++) dims[j] = node_expr(m, v->items[j], d, NULL);
+    return 0;
+  }
+  bayes_ast *e = v->kind == BAYES_Y_SCALAR ? node_expr(m, v, d, NULL) : NULL;
+  if (!e) return -1;
+  if (e->kind != BAYES_AST_VEC) {
+    ERR(d, m, v, "shape must be a list of dimensions, e.g. [N, K]");
+    return -1;
+  }
+  if (e->nkids > BAYES_MAX_RANK) {
+    ERR(d, m, v, "at most %d dimensions are supported", BAYES_MAX_RANK);
+    return -1;
+  }
+  *ndims = e->nkids;
+  for (int j = 0; j < e->nkids; j++) dims[j] = e->kids[j];
+  return 0;
+}
+
 static bayes_decl *new_decl(bayes_mdef *m, bayes_diag *d, const bayes_ynode *key,
                             bayes_decl_kind kind, int index)
 {
@@ -279,6 +427,8 @@ static void read_data_entry(bayes_mdef *m, const bayes_ynode *k, const bayes_yno
     return;
   }
   /* long form */
+  v = flow_fix(m, v, d);
+  if (!v) return;
   for (size_t i = 0; i < v->n; i++) {
     const bayes_ynode *kk = v->keys[i], *vv = v->vals[i];
     if (!in_list(kk->str, data_keys)) {
@@ -298,17 +448,7 @@ static void read_data_entry(bayes_mdef *m, const bayes_ynode *k, const bayes_yno
         memcpy(x->dims, dims, sizeof dims);
       }
     } else if (strcmp(kk->str, "shape") == 0) {
-      if (vv->kind != BAYES_Y_SEQ) {
-        ERR(d, m, vv, "shape must be a list of dimensions, e.g. [N, K]");
-        continue;
-      }
-      if (vv->n > BAYES_MAX_RANK) {
-        ERR(d, m, vv, "at most %d dimensions are supported", BAYES_MAX_RANK);
-        continue;
-      }
-      x->ndims = (int)vv->n;
-      for (size_t j = 0; j < vv->n; j++) x->dims[j] = node_expr(m, vv->items[j], d, NULL);
-      x->declared = true;
+      if (read_dims(m, vv, d, x->dims, &x->ndims) == 0) x->declared = true;
     } else if (strcmp(kk->str, "lower") == 0) {
       x->lower = node_expr(m, vv, d, NULL);
     } else if (strcmp(kk->str, "upper") == 0) {
@@ -385,6 +525,8 @@ static void read_params(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
       x->expr = node_expr(m, vv, d, &x->expr_text);
       continue;
     }
+    vv = flow_fix(m, vv, d);
+    if (!vv) continue;
     for (size_t j = 0; j < vv->n; j++) {
       const bayes_ynode *kk = vv->keys[j], *pv = vv->vals[j];
       if (!in_list(kk->str, param_keys)) {
@@ -398,16 +540,7 @@ static void read_params(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
       else if (strcmp(kk->str, "upper") == 0)
         x->upper = node_expr(m, pv, d, NULL);
       else if (strcmp(kk->str, "shape") == 0) {
-        if (pv->kind != BAYES_Y_SEQ) {
-          ERR(d, m, pv, "shape must be a list of dimensions, e.g. [K] or [N, K]");
-          continue;
-        }
-        if (pv->n > BAYES_MAX_RANK) {
-          ERR(d, m, pv, "at most %d dimensions are supported", BAYES_MAX_RANK);
-          continue;
-        }
-        x->ndims = (int)pv->n;
-        for (size_t t = 0; t < pv->n; t++) x->dims[t] = node_expr(m, pv->items[t], d, NULL);
+        read_dims(m, pv, d, x->dims, &x->ndims);
       } else if (strcmp(kk->str, "constraint") == 0) {
         if (pv->kind != BAYES_Y_SCALAR || !in_list(pv->str, constraints)) {
           if (pv->kind == BAYES_Y_SCALAR)
