@@ -126,6 +126,10 @@ static inline bool bayes_cc_is_const(bayes_cc *c, int s)
 }
 bayes_fnarg bayes_cc_fnarg(bayes_cc *c, int slot, const bayes_ast *at);
 
+/* compile_lift.c: a comprehension with an elementwise body compiled once over the whole
+ * index vector; -2 when the body is not elementwise (the caller unrolls), -1 on error. */
+int bayes_cc_compr_lift(bayes_cc *c, const bayes_ast *e, long lo, long n);
+
 /* compile.c */
 int bayes_cc_decl(bayes_cc *c, bayes_decl *x, const bayes_ast *use);
 

@@ -495,6 +495,8 @@ static int compile_compr(bayes_cc *c, const bayes_ast *e)
     EERR(c, r, "the range has %ld elements; at most %d are supported", n, BAYES_MAX_UNROLL);
     return -1;
   }
+  int lifted = bayes_cc_compr_lift(c, e, lo, n);
+  if (lifted != -2) return lifted;
   int *slots = bayes_calloc((size_t)n + 1, sizeof *slots);
   if (!slots) return c->d->oom = 1, -1;
   int rc = 0;

@@ -26,12 +26,14 @@ int bayes_src_read(bayes_src *s, const char *path)
         goto fail;
       }
     }
+    errno = 0;
     size_t got = fread(text + len, 1, cap - len - 1, f);
     len += got;
     if (got == 0) break;
   }
   if (ferror(f)) {
-    errno = EIO;
+    /* keep fread's reason (EISDIR for a directory); EIO only if it gave none */
+    if (errno == 0) errno = EIO;
     goto fail;
   }
   fclose(f);
@@ -211,6 +213,29 @@ void bayes_diag_format(const bayes_diag *d, bayes_sb *sb)
                     BAYES_MAX_ERRORS);
 }
 
+/* Edit distance counting a swap of two neighbouring letters as one edit (the optimal
+ * string alignment distance), since "tua" for "tau" is the commonest typo of all. Names
+ * longer than 64 characters are never close to anything. */
+static size_t typo_distance(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64) return (size_t)-1;
+  size_t d[65][65];
+  for (size_t i = 0; i <= la; i++) d[i][0] = i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+  for (size_t i = 1; i <= la; i++)
+    for (size_t j = 1; j <= lb; j++) {
+      size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+          d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
+    }
+  return d[la][lb];
+}
+
 const char *bayes_suggest(const char *name, const char *const *cands)
 {
   if (!name || !cands) return NULL;
@@ -219,7 +244,8 @@ const char *bayes_suggest(const char *name, const char *const *cands)
   const char *best = NULL;
   size_t bestd = (size_t)-1;
   for (size_t i = 0; cands[i]; i++) {
-    size_t dist = bayes_edit_distance(name, cands[i]);
+    if (strcmp(name, cands[i]) == 0) continue; /* suggesting the name itself helps nobody */
+    size_t dist = typo_distance(name, cands[i]);
     if (dist <= lim && dist < bestd) {
       best = cands[i];
       bestd = dist;

@@ -1,7 +1,6 @@
-/* geometric.c — geometric(theta): the number of FAILURES before the first success,
- * y = 0, 1, 2, ...: p(y) = theta (1 - theta)^y. This matches R's dgeom (Stan has no
- * geometric; GSL's gsl_ran_geometric counts trials from 1, i.e. y + 1). With log CDF /
- * CCDF in closed form. Kernels only: no allocation, no tape knowledge. */
+/* geometric.c — geometric(theta): failures before the first success, p(y) = theta (1 -
+ * theta)^y on y = 0, 1, 2, ... (R's dgeom; Stan has none; GSL counts trials from 1), with
+ * log CDF / CCDF in closed form. Kernels only: no allocation, no tape knowledge. */
 #include <math.h>
 #include <gsl/gsl_randist.h>
 

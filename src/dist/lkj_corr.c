@@ -1,7 +1,6 @@
-/* lkj_corr.c — lkj_corr(eta): the LKJ density of a K x K correlation matrix Omega,
- * det(Omega)^(eta - 1) / c_K(eta) (Lewandowski, Kurowicka & Joe 2009). K comes from the
- * declared shape of the variate (nothing in eta says it). Only the lower triangle of
- * Omega is read. Kernels only: scratch comes from m->work, never malloc. */
+/* lkj_corr.c — lkj_corr(eta): det(Omega)^(eta - 1) / c_K(eta) on K x K correlation
+ * matrices (LKJ 2009); K comes from the variate's declared shape, only its lower triangle
+ * is read. Kernels only: scratch comes from m->work, never malloc. */
 #include <math.h>
 #include <gsl/gsl_randist.h>
 

@@ -1,7 +1,6 @@
-/* lkj_corr_cholesky.c — lkj_corr_cholesky(eta): the density of the lower Cholesky factor L
- * of an LKJ(eta) correlation matrix, normalising constant included (Stan's
- * lkj_corr_cholesky_lpdf). K comes from the declared shape of the variate. Only the lower
- * triangle of L is read. Kernels only: scratch comes from m->work, never malloc. */
+/* lkj_corr_cholesky.c — lkj_corr_cholesky(eta): density of the Cholesky factor L of an
+ * LKJ(eta) correlation matrix, constant included (Stan's lpdf); K from the declared shape,
+ * lower triangle read. Kernels only: scratch comes from m->work, never malloc. */
 #include <math.h>
 #include <gsl/gsl_randist.h>
 

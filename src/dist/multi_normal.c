@@ -1,7 +1,6 @@
-/* multi_normal.c — multi_normal(mu, Sigma): y a K-vector or [N, K] rows of independent
- * draws, mu a K-vector or [N, K] rows (either may be a single row), Sigma K x K covariance.
- * Only the lower triangle of Sigma is read (LAPACK dpotrf 'L'). Kernels only: scratch
- * comes from m->work, never malloc. */
+/* multi_normal.c — multi_normal(mu, Sigma): y and mu K-vectors or [N, K] rows (either may
+ * be one row), Sigma K x K with only its lower triangle read (dpotrf 'L').
+ * Kernels only: scratch comes from m->work, never malloc. */
 #include <math.h>
 #include <gsl/gsl_randist.h>
 

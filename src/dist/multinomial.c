@@ -1,8 +1,6 @@
-/* multinomial.c — multinomial(theta): y a K-vector of counts (or [N, K], one row per
- * independent observation), n = sum(y): n! / prod y_k! prod theta_k^y_k. The number of
- * trials is implied by y; the optional second argument N (Stan's multinomial_rng(theta, N))
- * is needed only for draws, and when given to the pmf, rows with another total are outside
- * the support. Kernels only: no allocation, no tape knowledge. */
+/* multinomial.c — multinomial(theta[, N]): counts y ([K] or [N, K] rows) with n = sum(y):
+ * n! / prod y_k! prod theta_k^y_k. N is optional for the pmf, needed for draws (Stan's
+ * multinomial_rng(theta, N)). Kernels only: no allocation, no tape knowledge. */
 #include <math.h>
 #include <gsl/gsl_randist.h>
 

@@ -1,7 +1,6 @@
-/* mv_util.h — helpers private to the discrete and multivariate distribution files: the
- * elementwise driver for discrete kernels, shape checks for [K] / [N, K] arguments, and
- * Cholesky / LKJ / Wishart pieces shared by several densities. Every function is static
- * inline; nothing here allocates, prints or keeps state. */
+/* mv_util.h — static inline helpers private to the discrete and multivariate distribution
+ * files (element driver, [K] / [N, K] shape checks, Cholesky, LKJ and Wishart pieces).
+ * Nothing here allocates, prints or keeps state. */
 #ifndef BAYES_DIST_MV_UTIL_H
 #define BAYES_DIST_MV_UTIL_H
 

@@ -31,11 +31,12 @@ static double lpmf1(const double *x, double *g)
   return lp;
 }
 
-/* With p = phi / (mu + phi):  P(Y <= k) = I_p(phi, k + 1)  and  P(Y > k) = I_{1-p}(k + 1, phi)
- * (A&S 26.5.26). d/dmu has the closed form dI_p/dp * dp/dmu (dI_p/dp is the Beta(phi, k + 1)
- * density); dI_p(phi, .)/dphi has none, so the phi derivative of the log CDF is a
- * Richardson-extrapolated central difference of the exact value (mvu_richardson, relative
- * step 1e-2, error O(h^6)), as Stan's grad_reg_inc_beta is a series of its own. */
+/* With p = phi / (mu + phi):  P(Y <= k) = I_p(phi, k + 1),  P(Y > k) = I_{1-p}(k + 1, phi)
+ * (Johnson, Kemp & Kotz, Univariate Discrete Distributions, 3rd ed., ch. 5). d/dmu is
+ * closed: dI_p/dp (the Beta(phi, k + 1) density) times dp/dmu. dI_p(phi, .)/dphi has no
+ * closed form, so the phi derivative of the log CDF is a Richardson-extrapolated central
+ * difference of the exact value (mvu_richardson, relative step 1e-2, error O(h^6)); Stan
+ * uses a series (grad_reg_inc_beta) for the same reason. */
 typedef struct {
   double mu, k;
   bool upper;

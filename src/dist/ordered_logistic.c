@@ -1,7 +1,6 @@
-/* ordered_logistic.c — ordered_logistic(eta, c) (Stan): y in 1..K with K - 1 increasing
- * cutpoints c; P(y = 1) = 1 - inv_logit(eta - c_1), P(y = k) = inv_logit(eta - c_{k-1}) -
- * inv_logit(eta - c_k), P(y = K) = inv_logit(eta - c_{K-1}). y and eta are scalars or
- * vectors of one length (either may be a scalar). Kernels only: no allocation. */
+/* ordered_logistic.c — ordered_logistic(eta, c) (Stan): y in 1..K, K - 1 increasing
+ * cutpoints c, y and eta scalars or vectors of one length (either may be a scalar).
+ * Kernels only: scratch comes from m->work, never malloc. */
 #include <math.h>
 #include <gsl/gsl_randist.h>
 

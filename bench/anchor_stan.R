@@ -1,0 +1,151 @@
+# anchor_stan.R — Stan's cost of one log density + gradient (rstan grad_log_prob) for the
+# anchor models, to set against bench/bench_compile in bench/run.sh. Also checks that
+# Stan and bayesrun compute the same log density (up to a constant) and gradient.
+# A benchmark, not a test: it prints figures; it fails only if Stan cannot run.
+#
+# usage: Rscript bench/anchor_stan.R [SECONDS]     (run from the top source directory)
+# env:   BAYESRUN (default ./bayesrun), BENCH_OUT (default bench/out: compiled-model cache)
+# stdout: "#"-comment lines, then one line per model:
+#   model  stan_us_per_grad_raw  stan_us_per_grad_corrected  overhead_us
+
+suppressPackageStartupMessages({
+  library(rstan)
+  library(jsonlite)
+  library(yaml)
+})
+
+args <- commandArgs(trailingOnly = TRUE)
+min_seconds <- if (length(args) >= 1) as.numeric(args[1]) else 1.0
+out_dir <- Sys.getenv("BENCH_OUT", "bench/out")
+bayesrun <- Sys.getenv("BAYESRUN", "./bayesrun")
+dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+say <- function(...) cat("#", sprintf(...), "\n")
+
+# Compile once; the cache key is the Stan source text (and the rstan version).
+compiled <- function(name) {
+  src <- file.path("bench/stan", paste0(name, ".stan"))
+  code <- paste(readLines(src), collapse = "\n")
+  key <- paste(as.character(packageVersion("rstan")), code)
+  rds <- file.path(out_dir, paste0(name, ".rds"))
+  if (file.exists(rds)) {
+    cached <- readRDS(rds)
+    if (identical(cached$key, key)) {
+      say("%-22s compiled model from cache %s", name, rds)
+      return(cached$model)
+    }
+  }
+  t <- system.time(m <- stan_model(model_code = code, model_name = name))[["elapsed"]]
+  say("%-22s Stan compile %.1f s (cached in %s)", name, t, rds)
+  saveRDS(list(key = key, model = m), rds)
+  m
+}
+
+# The same pseudo-random unconstrained point as bench/bench_compile.c (its LCG, in exact
+# 32-bit arithmetic: doubles cannot hold the 64-bit product).
+lcg_point <- function(dim) {
+  mulmod <- function(a, b) {   # (a * b) mod 2^32 with a, b < 2^32
+    al <- a %% 65536; ah <- a %/% 65536
+    bl <- b %% 65536; bh <- b %/% 65536
+    ((al * bl) + ((al * bh + ah * bl) %% 65536) * 65536) %% 4294967296
+  }
+  seed <- 1
+  th <- numeric(dim)
+  for (i in seq_len(dim)) {
+    seed <- (mulmod(seed, 1103515245) + 12345) %% 4294967296
+    th[i] <- ((seed %/% 256) %% 65536) / 65536 - 0.5
+  }
+  th
+}
+
+# Seconds per call of f(), with reps doubled until a batch takes min_seconds; best of 3.
+time_per_call <- function(f) {
+  reps <- 100
+  repeat {
+    t <- system.time(for (i in seq_len(reps)) f())[["elapsed"]]
+    if (t >= min_seconds) break
+    reps <- reps * if (t < min_seconds / 8) 8 else 2
+  }
+  best <- t
+  for (k in 1:2) best <- min(best, system.time(for (i in seq_len(reps)) f())[["elapsed"]])
+  best / reps
+}
+
+fit_of <- function(sm, data) {
+  # One fixed-parameter iteration: all we need is a stanfit holding the model instance.
+  suppressWarnings(sampling(sm, data = data, chains = 1, iter = 1, warmup = 0,
+                            algorithm = "Fixed_param", refresh = 0, seed = 1))
+}
+
+# bayesrun's log density and gradient at the unconstrained point th (via the CLI).
+bayesrun_at <- function(yaml_path, fit, th) {
+  init <- get_inits(fit)[[1]]   # parameters in declaration order; arrays carry a dim
+  pars <- names(init)
+  pt <- list(); off <- 0
+  for (p in pars) {
+    v <- th[off + seq_along(init[[p]])]
+    pt[[p]] <- if (is.null(dim(init[[p]]))) v else I(v)  # scalar, or a JSON array
+    off <- off + length(init[[p]])
+  }
+  f <- tempfile(fileext = ".json")
+  writeLines(toJSON(pt, auto_unbox = TRUE, digits = NA), f)
+  out <- suppressWarnings(system2(bayesrun, c("logdensity", yaml_path, "--at", f,
+                                              "--unconstrained", "--gradient"),
+                                  stdout = TRUE, stderr = TRUE))
+  unlink(f)
+  if (!is.null(attr(out, "status"))) return(NULL)
+  r <- fromJSON(paste(out, collapse = "\n"))
+  list(lp = r$log_density, grad = unlist(r$gradient[pars]))
+}
+
+anchors <- list(
+  eight_schools = list(yaml = "models/eight_schools.yaml", data = function() {
+    d <- read_yaml("models/eight_schools.yaml")$data
+    list(J = d$J, y = unlist(d$y), sigma = unlist(d$sigma))
+  }),
+  logistic_regression = list(yaml = "models/logistic_regression.yaml", data = function() {
+    d <- fromJSON("models/data/logistic_regression.json")
+    list(N = d$N, K = d$K, X = as.matrix(d$X), y = as.integer(d$y))
+  })
+)
+
+# The per-call cost of grad_log_prob itself (R call, argument checks, vector copies):
+# a one-parameter model whose gradient is a multiply.
+triv_fit <- fit_of(compiled("trivial"), list())
+overhead <- time_per_call(function() grad_log_prob(triv_fit, 0.3, adjust_transform = TRUE))
+say("%-22s grad_log_prob overhead (1-parameter model) %.3f us per call", "trivial",
+    1e6 * overhead)
+
+rows <- list()
+for (name in names(anchors)) {
+  a <- anchors[[name]]
+  fit <- fit_of(compiled(name), a$data())
+  dim <- get_num_upars(fit)
+  th <- lcg_point(dim)
+
+  # Same density? Compare at two points: the lp difference must be one constant
+  # (normalising terms each tool keeps or drops), the gradients must agree.
+  th2 <- th + 0.25
+  b1 <- bayesrun_at(a$yaml, fit, th); b2 <- bayesrun_at(a$yaml, fit, th2)
+  s1 <- grad_log_prob(fit, th, adjust_transform = TRUE)
+  s2 <- grad_log_prob(fit, th2, adjust_transform = TRUE)
+  if (is.null(b1) || is.null(b2)) {
+    say("%-22s bayesrun logdensity failed: no density check", name)
+  } else {
+    c1 <- attr(s1, "log_prob") - b1$lp; c2 <- attr(s2, "log_prob") - b2$lp
+    gerr <- max(abs(c(s1 - b1$grad, s2 - b2$grad)))
+    say("%-22s lp: stan %.10g bayesrun %.10g; stan - bayesrun = %.12g and %.12g at two points (%s); max |grad diff| %.2e (%s)",
+        name, attr(s1, "log_prob"), b1$lp, c1, c2,
+        if (abs(c1 - c2) < 1e-8 * max(1, abs(c1))) "same up to a constant" else "DIFFERENT",
+        gerr, if (gerr < 1e-8) "same gradient" else "DIFFERENT")
+  }
+
+  raw <- time_per_call(function() grad_log_prob(fit, th, adjust_transform = TRUE))
+  rows[[name]] <- c(dim, 1e6 * raw, 1e6 * max(raw - overhead, 0), 1e6 * overhead)
+}
+
+cat(sprintf("%-28s %12s %16s %18s %12s\n", "model", "dim", "stan_us_raw", "stan_us_corrected",
+            "overhead_us"))
+for (name in names(rows)) {
+  r <- rows[[name]]
+  cat(sprintf("%-28s %12d %16.3f %18.3f %12.3f\n", name, as.integer(r[1]), r[2], r[3], r[4]))
+}
