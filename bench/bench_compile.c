@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 {
   const char *exe = getenv("BAYESRUN") ? getenv("BAYESRUN") : "./bayesrun";
   double min_time = getenv("BENCH_SECONDS") ? atof(getenv("BENCH_SECONDS")) : 0.5;
+  bayes_blas_threads(1); /* as the CLI does */
   printf("%-28s %6s %12s %12s %14s %10s\n", "model", "dim", "check_ms", "load_ms",
          "us_per_grad", "evals");
   for (int a = 1; a < argc; a++) {

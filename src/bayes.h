@@ -124,6 +124,11 @@ char *bayes_model_dot(const bayes_model *m);
 
 const char *bayes_version(void);
 
+/* Number of threads the BLAS library may use (OpenBLAS; a no-op with other BLAS). The
+ * matrices of one log density are small and chains run in their own threads, so the CLI
+ * sets 1: a threaded BLAS would spend more time waking threads than computing. */
+void bayes_blas_threads(int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,9 +14,11 @@
 #define XERR(c, x, ...) bayes_cc_error((c), (x)->line, (x)->col, (x)->len, __VA_ARGS__)
 #define EERR(c, e, ...) bayes_cc_error((c), (e)->line, (e)->col, (e)->len, __VA_ARGS__)
 
-static bool is_dist_expr(const bayes_ast *e)
+static bool is_dist_expr(bayes_cc *c, const bayes_ast *e)
 {
   if (e->kind == BAYES_AST_INDEX) e = e->kids[0];
+  if (e->kind == BAYES_AST_NAME) /* `flat`, unless the user has a `beta` of their own */
+    return bayes_dist_find(e->name) && !bayes_mdef_find(c->m, e->name);
   return e->kind == BAYES_AST_CALL &&
          (bayes_dist_find(e->name) || strcmp(e->name, "mixture") == 0 ||
           strcmp(e->name, "truncated") == 0);
@@ -402,6 +404,18 @@ static int const_slot(bayes_cc *c, double v)
   return id;
 }
 
+/* Named limit, so that a typo such as [100000000000] is a message, not out-of-memory. */
+static bool shape_too_large(bayes_cc *c, const bayes_shape *s, const bayes_ast *at,
+                            const char *name)
+{
+  double n = 1;
+  for (int j = 0; j < s->rank; j++) n *= (double)s->dim[j];
+  if (n <= BAYES_MAX_ELEMENTS) return false;
+  EERR(c, at, "'%s' would have %.0f elements; at most %d are supported", name, n,
+       BAYES_MAX_ELEMENTS);
+  return true;
+}
+
 static int compile_param(bayes_cc *c, bayes_decl *x)
 {
   bayes_dcall dc;
@@ -436,6 +450,7 @@ static int compile_param(bayes_cc *c, bayes_decl *x)
   } else if (implied_shape(c, &dc, &shape)) {
     return -1;
   }
+  if (shape_too_large(c, &shape, dims ? (const bayes_ast *)dims : x->expr, x->name)) return -1;
   tchoice t;
   if (choose_transform(c, x, &dc, &t)) return -1;
   const bayes_transform *tr = bayes_transform_find(t.tr);
@@ -553,7 +568,12 @@ int bayes_cc_decl(bayes_cc *c, bayes_decl *x, const bayes_ast *use)
       strncat(path, " -> ", sizeof path - strlen(path) - 1);
     }
     strncat(path, x->name, sizeof path - strlen(path) - 1);
-    if (use)
+    if (use && from == c->nstack - 1 && x->kind == BAYES_DECL_PARAM)
+      EERR(c, use, "the prior of '%s' refers to '%s' itself; a prior's arguments must be data, "
+           "constants or other parameters", x->name, x->name);
+    else if (use && from == c->nstack - 1)
+      EERR(c, use, "'%s' is defined in terms of itself", x->name);
+    else if (use)
       EERR(c, use, "'%s' depends on itself: %s", x->name, path);
     else
       XERR(c, x, "'%s' depends on itself: %s", x->name, path);
@@ -585,7 +605,7 @@ int bayes_cc_decl(bayes_cc *c, bayes_decl *x, const bayes_ast *use)
     break;
   case BAYES_DECL_TRANSFORMED:
     if (!x->expr) break;
-    if (is_dist_expr(x->expr)) {
+    if (is_dist_expr(c, x->expr)) {
       EERR(c, x->expr, "'%s' is a transformed quantity, computed from other values; a "
            "distribution belongs under parameters (a prior), likelihood, or generated (a draw)",
            x->name);
@@ -597,7 +617,7 @@ int bayes_cc_decl(bayes_cc *c, bayes_decl *x, const bayes_ast *use)
   case BAYES_DECL_GENERATED:
     if (!x->expr) break;
     c->in_generated = true;
-    s = is_dist_expr(x->expr) ? bayes_cc_dist_rng(c, x->expr) : bayes_cc_expr(c, x->expr);
+    s = is_dist_expr(c, x->expr) ? bayes_cc_dist_rng(c, x->expr) : bayes_cc_expr(c, x->expr);
     break;
   }
   c->in_generated = saved_gen;
@@ -643,7 +663,11 @@ static void compile_likelihood(bayes_cc *c, bayes_lik *l)
     return;
   }
   if (!l->dist) return;
-  if (!is_dist_expr(l->dist)) {
+  const bayes_ast *callee = l->dist->kind == BAYES_AST_INDEX ? l->dist->kids[0] : l->dist;
+  bool unknown_call = callee->kind == BAYES_AST_CALL && !bayes_fn_find(callee->name) &&
+                      strncmp(callee->name, "__", 2) != 0;
+  /* an unknown name in call position is reported by bayes_cc_dcall with a suggestion */
+  if (!is_dist_expr(c, l->dist) && !unknown_call) {
     EERR(c, l->dist, "expected a distribution for '%s', such as normal(mu, sigma)", l->lhs);
     return;
   }
@@ -656,7 +680,7 @@ static void compile_likelihood(bayes_cc *c, bayes_lik *l)
 static void compile_factor(bayes_cc *c, bayes_factor *f, size_t k)
 {
   if (!f->expr) return;
-  if (is_dist_expr(f->expr)) {
+  if (is_dist_expr(c, f->expr)) {
     EERR(c, f->expr, "a factor is a log-density value, not a distribution; write e.g. "
          "normal_lpdf(x, 0, 1)");
     return;
@@ -894,8 +918,10 @@ int bayes_model_load(const char *path, const bayes_load_opts *opts, bayes_model 
   if (!m) return BAYES_EINTERNAL;
   bayes_prog_init(&m->prog);
   int rc = bayes_mdef_read(&m->mdef, path, opts, &d);
-  if (rc == BAYES_OK) {
-    if (compile_model(m, &d, opts && opts->verbose) != 0)
+  /* after errors in declarations that were read, compiling the rest still finds
+   * independent errors (several per run); a failed declaration stays quiet */
+  if (rc == BAYES_OK || (rc == BAYES_EDATA && !m->mdef.stop && !d.limit_hit)) {
+    if (compile_model(m, &d, opts && opts->verbose) != 0 || rc != BAYES_OK)
       rc = d.oom ? BAYES_EINTERNAL : BAYES_EDATA;
   }
   if (d.oom) {

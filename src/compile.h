@@ -15,6 +15,7 @@
 #define BAYES_MAX_LOCALS 64
 #define BAYES_MAX_UNROLL 100000  /* iterations of an unrolled comprehension or recur */
 #define BAYES_MAX_INSTRS 5000000
+#define BAYES_MAX_ELEMENTS 50000000  /* elements of one parameter or draw (400 MB) */
 
 typedef struct {
   const char *name;
@@ -90,6 +91,7 @@ typedef struct bayes_cc {
   int nstack;
   bool in_generated;        /* random draws allowed */
   int depth;
+  const bayes_ast *cur_call; /* the call being emitted: its span underlines op errors */
   bayes_exec fold;          /* a bare exec used to run folded instructions */
 } bayes_cc;
 

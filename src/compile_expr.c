@@ -25,7 +25,10 @@ void bayes_cc_error(bayes_cc *c, int line, int col, int len, const char *fmt, ..
 void bayes_cc_fnerr(void *ud, int line, int col, const char *msg)
 {
   bayes_cc *c = ud;
-  bayes_cc_error(c, line, col, 1, "%s", msg);
+  /* an error placed at the start of the call underlines the whole call */
+  const bayes_ast *e = c->cur_call;
+  int len = e && e->line == line && e->col == col ? e->len : 1;
+  bayes_cc_error(c, line, col, len, "%s", msg);
 }
 
 static bool is_rng_op(const bayes_op *op)
@@ -185,7 +188,11 @@ static int call_fn(bayes_cc *c, const bayes_fn *fn, int n, const int *slots,
   fx.error = bayes_cc_fnerr;
   fx.ud = c;
   int first = c->prog->nins, out = -1;
-  if (fn->emit(&fx, n, ap.a, &out) != 0 || fx.nerr) return -1;
+  const bayes_ast *saved = c->cur_call;
+  c->cur_call = call;
+  int rc = fn->emit(&fx, n, ap.a, &out);
+  c->cur_call = saved;
+  if (rc != 0 || fx.nerr) return -1;
   if (bayes_cc_emit_done(c, first) != 0) return -1;
   return out;
 }
@@ -347,7 +354,14 @@ static int compile_index(bayes_cc *c, const bayes_ast *e)
         return -1;
       }
       if (!(s->flags & BAYES_SLOT_INT)) {
-        EERR(c, ix, "an index must be an integer (declare the data as int)");
+        if (ix->kind == BAYES_AST_NUM)
+          EERR(c, ix, "an index must be a whole number, got %g", ix->num);
+        else if (ix->kind == BAYES_AST_NAME && bayes_mdef_find(c->m, ix->name) &&
+                 bayes_mdef_find(c->m, ix->name)->kind == BAYES_DECL_DATA)
+          EERR(c, ix, "an index must be an integer, but '%s' is real-valued (write its values "
+               "without a decimal point, or declare it as int)", ix->name);
+        else
+          EERR(c, ix, "an index must be an integer, but this value is real-valued");
         return -1;
       }
       if (s->shape.rank > 1) {
@@ -517,7 +531,12 @@ static int compile_compr(bayes_cc *c, const bayes_ast *e)
 
 static int compile_recur(bayes_cc *c, const bayes_ast *e)
 {
-  if (e->nkids != 3 || e->kids[2]->kind != BAYES_AST_LAMBDA || e->kids[2]->nparams != 2) {
+  if (e->nkids == 3 && e->kids[2]->kind == BAYES_AST_LAMBDA && e->kids[2]->nparams != 2) {
+    EERR(c, e->kids[2], "recur's function must take two arguments, (prev, t) -> ..., but this "
+         "one takes %d", e->kids[2]->nparams);
+    return -1;
+  }
+  if (e->nkids != 3 || e->kids[2]->kind != BAYES_AST_LAMBDA) {
     EERR(c, e, "recur takes (first, n, (prev, t) -> expression)");
     return -1;
   }
@@ -640,8 +659,14 @@ static int dist_args(bayes_cc *c, const bayes_dist *d, const bayes_ast *call, in
     const char *kw = call->kw ? call->kw[i + skip] : NULL;
     if (!kw) {
       if (npos >= d->nparams) {
-        EERR(c, a, "%s takes %d argument%s%s, got %d", call->name, d->nparams,
-             d->nparams == 1 ? "" : "s", d->nparams ? "" : " (it is improper)", nk);
+        char names[128] = "";
+        for (int t = 0; t < d->nparams && d->param_names; t++) {
+          strncat(names, t ? ", " : " (", sizeof names - strlen(names) - 1);
+          strncat(names, d->param_names[t], sizeof names - strlen(names) - 1);
+        }
+        if (names[0]) strncat(names, ")", sizeof names - strlen(names) - 1);
+        EERR(c, a, "%s takes %d argument%s%s%s, got %d", call->name, d->nparams,
+             d->nparams == 1 ? "" : "s", names, d->nparams ? "" : " (it is improper)", nk);
         return -1;
       }
       given[npos++] = a;
@@ -652,8 +677,17 @@ static int dist_args(bayes_cc *c, const bayes_dist *d, const bayes_ast *call, in
       if (d->param_names && strcmp(d->param_names[j], kw) == 0) break;
     if (j == d->nparams) {
       const char *s = d->param_names ? bayes_suggest(kw, d->param_names) : NULL;
-      EERR(c, a, "%s has no argument named '%s'%s%s%s", d->name, kw, s ? "; did you mean '" : "",
-           s ? s : "", s ? "'?" : "");
+      char names[128] = "";
+      for (int t = 0; t < d->nparams && d->param_names; t++) {
+        strncat(names, t ? ", " : "", sizeof names - strlen(names) - 1);
+        strncat(names, d->param_names[t], sizeof names - strlen(names) - 1);
+      }
+      if (s)
+        EERR(c, a, "%s has no argument named '%s'; did you mean '%s'?", d->name, kw, s);
+      else if (names[0])
+        EERR(c, a, "%s has no argument named '%s' (its arguments are %s)", d->name, kw, names);
+      else
+        EERR(c, a, "%s has no argument named '%s' (it takes no arguments)", d->name, kw);
       return -1;
     }
     if (given[j]) {
@@ -769,8 +803,12 @@ static int compile_call(bayes_cc *c, const bayes_ast *e)
   if (!fn) {
     const char *const *fnames = bayes_fn_names();
     const char *s = fnames ? bayes_suggest(e->name, fnames) : NULL;
+    const char *sd = s ? NULL : bayes_suggest(e->name, dist_names());
     if (s)
       EERR(c, e, "unknown function '%s'; did you mean '%s'?", e->name, s);
+    else if (sd)
+      EERR(c, e, "unknown function '%s'; did you mean the distribution '%s'? (a distribution "
+           "is not a value: use %s_lpdf or %s_rng in an expression)", e->name, sd, sd, sd);
     else
       EERR(c, e, "unknown function '%s'", e->name);
     return -1;
@@ -795,7 +833,17 @@ static int compile_call(bayes_cc *c, const bayes_ast *e)
       for (int t = 0; fn->arg_names[t] && t < 16; t++)
         if (strcmp(fn->arg_names[t], kw) == 0) j = t;
     if (j < 0) {
-      EERR(c, e->kids[i], "%s has no argument named '%s'", e->name, kw);
+      char names[160] = "";
+      for (int t = 0; fn->arg_names && fn->arg_names[t] && t < 16; t++) {
+        strncat(names, t ? ", " : "", sizeof names - strlen(names) - 1);
+        strncat(names, fn->arg_names[t], sizeof names - strlen(names) - 1);
+      }
+      if (names[0])
+        EERR(c, e->kids[i], "%s has no argument named '%s' (its arguments are %s)", e->name, kw,
+             names);
+      else
+        EERR(c, e->kids[i], "%s has no argument named '%s' (give its arguments by position)",
+             e->name, kw);
       return -1;
     }
     if (ord[j]) {
@@ -854,6 +902,21 @@ static const char *binop_fn(int op)
   return NULL;
 }
 
+static const char *binop_text(int op, char *buf)
+{
+  switch (op) {
+  case BAYES_OP_LE: return "<=";
+  case BAYES_OP_GE: return ">=";
+  case BAYES_OP_EQ: return "==";
+  case BAYES_OP_NE: return "!=";
+  case BAYES_OP_AND: return "&&";
+  case BAYES_OP_OR: return "||";
+  }
+  buf[0] = (char)op;
+  buf[1] = '\0';
+  return buf;
+}
+
 int bayes_cc_expr(bayes_cc *c, const bayes_ast *e)
 {
   if (++c->depth > BAYES_EXPR_MAX_DEPTH * 4) {
@@ -881,6 +944,19 @@ int bayes_cc_expr(bayes_cc *c, const bayes_ast *e)
     for (int i = 0; i < e->nkids; i++)
       if ((s[i] = bayes_cc_expr(c, e->kids[i])) < 0) rc = -1;
     if (rc) break;
+    if (e->kind == BAYES_AST_BINOP && e->op != '@') {
+      /* name the operator and both shapes; the op's own message only knows its inputs */
+      bayes_shape bo;
+      const bayes_shape *l = &bayes_cc_slot(c, s[0])->shape, *rt = &bayes_cc_slot(c, s[1])->shape;
+      if (!bayes_shape_broadcast(l, rt, &bo)) {
+        char b1[64], b2[64], opn[4];
+        const char *os = binop_text(e->op, opn);
+        EERR(c, e, "the two sides of '%s' have shapes %s and %s, which do not broadcast "
+             "(each dimension must be equal, or 1 on one side)", os,
+             bayes_shape_str(l, b1, sizeof b1), bayes_shape_str(rt, b2, sizeof b2));
+        break;
+      }
+    }
     const bayes_ast *at[3] = {e->kids[0], e->kids[1], e->nkids > 2 ? e->kids[2] : NULL};
     r = call_named(c, e->kind == BAYES_AST_COND ? "__cond" : binop_fn(e->op), e->nkids, s, at, e);
     break;
@@ -921,9 +997,45 @@ int bayes_cc_dcall(bayes_cc *c, const bayes_ast *e, bayes_dcall *dc)
 {
   memset(dc, 0, sizeof *dc);
   const bayes_ast *call = e;
-  if (e->kind == BAYES_AST_INDEX && e->kids[0]->kind == BAYES_AST_CALL) {
+  if (e->kind == BAYES_AST_INDEX &&
+      (e->kids[0]->kind == BAYES_AST_CALL ||
+       (e->kids[0]->kind == BAYES_AST_NAME && bayes_dist_find(e->kids[0]->name) &&
+        !bayes_mdef_find(c->m, e->kids[0]->name)))) {
     dc->dims = e;
     call = e->kids[0];
+  }
+  if (call->kind == BAYES_AST_NAME && bayes_dist_find(call->name) &&
+      !bayes_mdef_find(c->m, call->name)) {
+    /* a bare name: `prior: flat` as the spec writes it, i.e. a call without arguments */
+    const bayes_dist *bd = bayes_dist_find(call->name);
+    int need = bd->param_defaults ? bd->nparams_min : bd->nparams;
+    if (need > 0) {
+      char names[128] = "";
+      for (int t = 0; t < bd->nparams && bd->param_names; t++) {
+        strncat(names, t ? ", " : "", sizeof names - strlen(names) - 1);
+        strncat(names, bd->param_names[t], sizeof names - strlen(names) - 1);
+      }
+      EERR(c, call, "%s needs its arguments: %s(%s)", call->name, call->name, names);
+      return -1;
+    }
+    bayes_ast *nc = bayes_arena_alloc(&c->m->arena, sizeof *nc);
+    if (!nc) return c->d->oom = 1, -1;
+    *nc = *call;
+    nc->kind = BAYES_AST_CALL;
+    nc->nkids = 0;
+    nc->kids = NULL;
+    nc->kw = NULL;
+    if (dc->dims) {
+      bayes_ast *ni = bayes_arena_alloc(&c->m->arena, sizeof *ni);
+      bayes_ast **k = bayes_arena_alloc(&c->m->arena, (size_t)e->nkids * sizeof *k);
+      if (!ni || !k) return c->d->oom = 1, -1;
+      *ni = *e;
+      memcpy(k, e->kids, (size_t)e->nkids * sizeof *k);
+      k[0] = nc;
+      ni->kids = k;
+      dc->dims = ni;
+    }
+    call = nc;
   }
   if (call->kind != BAYES_AST_CALL) {
     EERR(c, e, "expected a distribution such as normal(0, 1) here");
@@ -1035,6 +1147,20 @@ static int plain_lpdf(bayes_cc *c, const bayes_ast *call, const bayes_dist *d, i
     bayes_shape sc = bayes_shape_scalar();
     return emit_dist_op(c, d, &bayes_op_dist_mv_sum, BAYES_DF_LPDF, n + 1, slots, &sc, false,
                         call, 0);
+  }
+  /* name the argument that does not fit the variate, and both shapes */
+  for (int k = 1; k <= n; k++) {
+    bayes_shape bo;
+    const bayes_shape *as = &bayes_cc_slot(c, slots[k])->shape;
+    if (bayes_shape_broadcast(&yshape, as, &bo) && bayes_shape_size(&bo) == bayes_shape_size(&yshape))
+      continue;
+    if (bayes_shape_size(as) == bayes_shape_size(&yshape)) continue; /* same length */
+    char b1[64], b2[64];
+    EERR(c, at[k], "argument %s of %s has shape %s, but %s%s%s has shape %s",
+         d->param_names ? d->param_names[k - 1] : "?", d->name,
+         bayes_shape_str(as, b1, sizeof b1), yname ? "'" : "the variate", yname ? yname : "",
+         yname ? "'" : "", bayes_shape_str(&yshape, b2, sizeof b2));
+    return -1;
   }
   argpack ap;
   pack(c, &ap, n + 1, slots, at);
@@ -1228,6 +1354,12 @@ int bayes_cc_dist_rng(bayes_cc *c, const bayes_ast *e)
         return -1;
       }
       want.dim[i - 1] = (size_t)v;
+    }
+    double nw = 1;
+    for (int j = 0; j < want.rank; j++) nw *= (double)want.dim[j];
+    if (nw > BAYES_MAX_ELEMENTS) {
+      EERR(c, dims, "%.0f draws are too many; at most %d are supported", nw, BAYES_MAX_ELEMENTS);
+      return -1;
     }
     have_dims = true;
   }

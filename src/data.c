@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,7 @@ typedef struct {
   double *v;
   size_t k;       /* next element to fill */
   int is_int;
+  const char *name;  /* the value's name in a data file, for messages (may be NULL) */
 } filler;
 
 static int node_len(const bayes_ynode *n)
@@ -110,8 +112,38 @@ static void where(char *buf, size_t sz, const size_t *idx, int level, int rank)
   if (k < sz) snprintf(buf + k, sz - k, "]");
 }
 
-static int scalar_value(filler *f, const bayes_ynode *n, double *x, int *is_int)
+/* "y[2, 3]" (named) or "element [2, 3]" for the element at idx[0..level-1]. */
+static void elem_where(const filler *f, char *buf, size_t sz, const size_t *idx, int level)
 {
+  if (!f->name) {
+    if (level == 0)
+      snprintf(buf, sz, "the value");
+    else
+      where(buf, sz, idx, level, level > 1 ? 1 : 0);
+    return;
+  }
+  size_t k = (size_t)snprintf(buf, sz, "%s", f->name);
+  if (level == 0 || k >= sz) return;
+  k += (size_t)snprintf(buf + k, sz - k, "[");
+  for (int i = 0; i < level && k < sz; i++)
+    k += (size_t)snprintf(buf + k, sz - k, "%s%zu", i ? ", " : "", idx[i] + 1);
+  if (k < sz) snprintf(buf + k, sz - k, "]");
+}
+
+/* Position of a nested list for messages: "y[2]" in a named data file value, "row 2" or
+ * "element 2" in an inline one (the caret shows which value is meant). */
+static void pos_where(const filler *f, char *buf, size_t sz, const size_t *idx, int level)
+{
+  if (f->name)
+    elem_where(f, buf, sz, idx, level);
+  else
+    where(buf, sz, idx, level, f->shape.rank);
+}
+
+static int scalar_value(filler *f, const bayes_ynode *n, double *x, int *is_int,
+                        const size_t *idx, int level)
+{
+  char pos[128];
   if (n->kind == BAYES_Y_MAP) {
     bayes_error(f->d, f->src, n->line, n->col, 1,
                 "expected a number or a list of numbers, found a mapping");
@@ -119,7 +151,11 @@ static int scalar_value(filler *f, const bayes_ynode *n, double *x, int *is_int)
   }
   if (n->style == BAYES_YS_PLAIN &&
       (n->slen == 0 || strcmp(n->str, "~") == 0 || strcmp(n->str, "null") == 0)) {
-    bayes_error(f->d, f->src, n->line, n->col, node_len(n), "missing value");
+    elem_where(f, pos, sizeof pos, idx, level);
+    bayes_error(f->d, f->src, n->line, n->col, node_len(n),
+                "%s is missing (%s); every data value must be a number (write NaN and "
+                "declare allow_nan: true for a missing observation)", pos,
+                n->slen ? n->str : "empty");
     return -1;
   }
   /* quoted strings are numbers only in CmdStan's spellings of Inf and NaN */
@@ -127,8 +163,15 @@ static int scalar_value(filler *f, const bayes_ynode *n, double *x, int *is_int)
                                       : special_number(n->str, x);
   if (n->style != BAYES_YS_PLAIN) *is_int = 0;
   if (!ok) {
-    bayes_error(f->d, f->src, n->line, n->col, node_len(n), "expected a number, found '%.*s%s'",
-                n->slen > 40 ? 40 : (int)n->slen, n->str, n->slen > 40 ? "..." : "");
+    if (f->name) {
+      elem_where(f, pos, sizeof pos, idx, level);
+      bayes_error(f->d, f->src, n->line, n->col, node_len(n),
+                  "%s: expected a number, found '%.*s%s'", pos,
+                  n->slen > 40 ? 40 : (int)n->slen, n->str, n->slen > 40 ? "..." : "");
+    } else {
+      bayes_error(f->d, f->src, n->line, n->col, node_len(n), "expected a number, found '%.*s%s'",
+                  n->slen > 40 ? 40 : (int)n->slen, n->str, n->slen > 40 ? "..." : "");
+    }
     return -1;
   }
   return 0;
@@ -141,19 +184,19 @@ static int fill(filler *f, const bayes_ynode *n, int level, size_t *idx)
   char pos[96];
   if (level == f->shape.rank) {
     if (n->kind == BAYES_Y_SEQ) {
-      where(pos, sizeof pos, idx, level, f->shape.rank);
+      pos_where(f, pos, sizeof pos, idx, level);
       bayes_error(f->d, f->src, n->line, n->col, 1, "%s is a list, expected a number", pos);
       return -1;
     }
     double x;
     int ii;
-    if (scalar_value(f, n, &x, &ii) != 0) return -1;
+    if (scalar_value(f, n, &x, &ii, idx, level) != 0) return -1;
     f->v[f->k++] = x;
     if (!ii) f->is_int = 0;
     return 0;
   }
   if (n->kind != BAYES_Y_SEQ) {
-    where(pos, sizeof pos, idx, level, f->shape.rank);
+    pos_where(f, pos, sizeof pos, idx, level);
     if (n->kind == BAYES_Y_MAP)
       bayes_error(f->d, f->src, n->line, n->col, 1,
                   "expected a number or a list of numbers, found a mapping");
@@ -164,7 +207,7 @@ static int fill(filler *f, const bayes_ynode *n, int level, size_t *idx)
     return -1;
   }
   if (n->n != f->shape.dim[level]) {
-    where(pos, sizeof pos, idx, level, f->shape.rank);
+    pos_where(f, pos, sizeof pos, idx, level);
     bayes_error(f->d, f->src, n->line, n->col, 1, "%s has %zu element%s, expected %zu", pos,
                 n->n, n->n == 1 ? "" : "s", f->shape.dim[level]);
     return -1;
@@ -176,8 +219,17 @@ static int fill(filler *f, const bayes_ynode *n, int level, size_t *idx)
   return 0;
 }
 
+static int value_from_yaml(bayes_arena *a, const bayes_ynode *n, const bayes_src *src,
+                           bayes_value *out, bayes_diag *d, const char *name);
+
 int bayes_value_from_yaml(bayes_arena *a, const bayes_ynode *n, const bayes_src *src,
                           bayes_value *out, bayes_diag *d)
+{
+  return value_from_yaml(a, n, src, out, d, NULL);
+}
+
+static int value_from_yaml(bayes_arena *a, const bayes_ynode *n, const bayes_src *src,
+                           bayes_value *out, bayes_diag *d, const char *name)
 {
   filler f;
   size_t idx[BAYES_MAX_RANK + 1] = {0};
@@ -188,6 +240,7 @@ int bayes_value_from_yaml(bayes_arena *a, const bayes_ynode *n, const bayes_src 
   f.src = src;
   f.d = d;
   f.is_int = 1;
+  f.name = name;
 
   /* the shape is read off the first element at each level; fill() checks the rest */
   const bayes_ynode *p = n;
@@ -244,7 +297,7 @@ int bayes_data_load_json(bayes_arena *a, bayes_src *src, bayes_dataset *ds, baye
     bayes_named_value *nv = &ds->v[ds->n];
     memset(nv, 0, sizeof *nv);
     /* keep going after a bad value: report every bad entry of the file at once */
-    if (bayes_value_from_yaml(a, root->vals[i], src, &nv->val, d) != 0) {
+    if (value_from_yaml(a, root->vals[i], src, &nv->val, d, k->str) != 0) {
       bad = 1;
       continue;
     }

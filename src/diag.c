@@ -193,20 +193,69 @@ static void format_caret(const bayes_diag_msg *m, bayes_sb *sb)
   bayes_sb_putc(sb, '\n');
 }
 
+static void format_one(const bayes_diag_msg *m, bayes_sb *sb)
+{
+  const char *lw = level_word(m->level);
+  if (!m->src) {
+    bayes_sb_printf(sb, "bayesrun: %s: %s\n", lw, m->msg);
+  } else if (m->line == 0) {
+    bayes_sb_printf(sb, "%s: %s: %s\n", m->src->path, lw, m->msg);
+  } else {
+    bayes_sb_printf(sb, "%s:%d:%d: %s: %s\n", m->src->path, m->line, m->col, lw, m->msg);
+    format_caret(m, sb);
+  }
+}
+
+/* Messages are found stage by stage (structure, then names and shapes), but are shown
+ * in file order, as a compiler's are: each error or warning with the notes that follow
+ * it, sorted stably by (file in order of first mention, line, column). */
+typedef struct {
+  size_t first, n;   /* the message and its notes */
+  size_t file;       /* rank of its source */
+  int line, col;
+} msg_group;
+
+static int group_before(const msg_group *a, const msg_group *b)
+{
+  if (a->file != b->file) return a->file < b->file;
+  if (a->line != b->line) return a->line < b->line;
+  return a->col < b->col;
+}
+
 void bayes_diag_format(const bayes_diag *d, bayes_sb *sb)
 {
-  for (size_t i = 0; i < d->n; i++) {
-    const bayes_diag_msg *m = &d->m[i];
-    const char *lw = level_word(m->level);
-    if (!m->src) {
-      bayes_sb_printf(sb, "bayesrun: %s: %s\n", lw, m->msg);
-    } else if (m->line == 0) {
-      bayes_sb_printf(sb, "%s: %s: %s\n", m->src->path, lw, m->msg);
-    } else {
-      bayes_sb_printf(sb, "%s:%d:%d: %s: %s\n", m->src->path, m->line, m->col, lw, m->msg);
-      format_caret(m, sb);
+  msg_group *g = d->n ? bayes_calloc(d->n, sizeof *g) : NULL;
+  const bayes_src **files = d->n ? bayes_calloc(d->n, sizeof *files) : NULL;
+  if (!g || !files) {
+    /* no room to sort: file order is a nicety, the messages are not */
+    for (size_t i = 0; i < d->n; i++) format_one(&d->m[i], sb);
+  } else {
+    size_t ng = 0, nf = 0;
+    for (size_t i = 0; i < d->n; i++) {
+      const bayes_diag_msg *m = &d->m[i];
+      if (m->level == BAYES_DIAG_NOTE && ng > 0) {
+        g[ng - 1].n++;
+        continue;
+      }
+      size_t f = 0;
+      while (f < nf && files[f] != m->src) f++;
+      if (f == nf) files[nf++] = m->src;
+      g[ng++] = (msg_group){i, 1, f, m->line, m->col};
     }
+    for (size_t i = 1; i < ng; i++) { /* insertion sort: stable, and n <= ~40 */
+      msg_group t = g[i];
+      size_t j = i;
+      while (j > 0 && group_before(&t, &g[j - 1])) {
+        g[j] = g[j - 1];
+        j--;
+      }
+      g[j] = t;
+    }
+    for (size_t i = 0; i < ng; i++)
+      for (size_t k = 0; k < g[i].n; k++) format_one(&d->m[g[i].first + k], sb);
   }
+  bayes_free(g);
+  bayes_free(files);
   if (d->oom) bayes_sb_puts(sb, "bayesrun: error: out of memory (some messages may be missing)\n");
   if (d->limit_hit)
     bayes_sb_printf(sb, "bayesrun: note: too many errors; stopping after %d\n",

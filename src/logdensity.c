@@ -1,6 +1,7 @@
 /* logdensity.c — reading evaluation points (parameter values by name from CmdStan-style
  * JSON) into the unconstrained vector, with located errors. Used by `bayesrun logdensity
  * --at` and by initial values. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,8 +29,8 @@ int bayes_ws_read_point(bayes_ws *w, const char *path, bool unconstrained, doubl
   }
   int r = bayes_src_read(&src, path);
   if (r != 0) {
-    bayes_error(&d, NULL, 0, 0, 0, "cannot read point file '%s'%s", path,
-                r == -2 ? ": out of memory" : "");
+    bayes_error(&d, NULL, 0, 0, 0, "cannot read point file '%s': %s", path,
+                r == -2 ? "out of memory" : strerror(errno));
     rc = r == -2 ? BAYES_EINTERNAL : BAYES_ENOINPUT;
     goto done;
   }

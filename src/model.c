@@ -280,7 +280,7 @@ static bayes_decl *new_decl(bayes_mdef *m, bayes_diag *d, const bayes_ynode *key
   static const char *const kind_names[] = {"data", "a parameter", "a transformed quantity",
                                            "a generated quantity"};
   if (!is_ident(key->str)) {
-    ERR(d, m, key, "'%s' is not a valid name (letters, digits and _, not starting with a digit)",
+    ERR(d, m, key, "'%s' is not a valid name (ASCII letters, digits and _, not starting with a digit)",
         key->str);
     return NULL;
   }
@@ -400,6 +400,11 @@ static bayes_src *extra_src(bayes_mdef *m, const char *path, const bayes_ynode *
   int rc = bayes_src_read(s, full);
   if (rc != 0) {
     ERR(d, m, at, "cannot read '%s': %s", full, rc == -2 ? "out of memory" : strerror(errno));
+    if (rc == -2)
+      d->oom = 1;
+    else
+      m->missing_input = true;
+    m->stop = true;
     bayes_free(s);
     return NULL;
   }
@@ -407,11 +412,22 @@ static bayes_src *extra_src(bayes_mdef *m, const char *path, const bayes_ynode *
   return s;
 }
 
+static void read_data_entry_body(bayes_mdef *m, bayes_decl *x, const bayes_ynode *k,
+                                 const bayes_ynode *v, bayes_diag *d);
+
 static void read_data_entry(bayes_mdef *m, const bayes_ynode *k, const bayes_ynode *v,
                             int index, bayes_diag *d)
 {
   bayes_decl *x = new_decl(m, d, k, BAYES_DECL_DATA, index);
   if (!x) return;
+  int nerr = d->nerr;
+  read_data_entry_body(m, x, k, v, d);
+  if (d->nerr != nerr) x->state = 3; /* reported: uses of it stay quiet */
+}
+
+static void read_data_entry_body(bayes_mdef *m, bayes_decl *x, const bayes_ynode *k,
+                                 const bayes_ynode *v, bayes_diag *d)
+{
   if (v->kind == BAYES_Y_SEQ) {
     if (bayes_value_from_yaml(&m->arena, v, &m->src, &x->value, d) == 0) x->has_value = true;
     return;
@@ -429,6 +445,11 @@ static void read_data_entry(bayes_mdef *m, const bayes_ynode *k, const bayes_yno
   /* long form */
   v = flow_fix(m, v, d);
   if (!v) return;
+  if (v->n == 0) {
+    ERR(d, m, v, "'%s' is an empty mapping: give a value such as [1, 2] or a type such as "
+        "real[N]", x->name);
+    return;
+  }
   for (size_t i = 0; i < v->n; i++) {
     const bayes_ynode *kk = v->keys[i], *vv = v->vals[i];
     if (!in_list(kk->str, data_keys)) {
@@ -496,6 +517,7 @@ static void read_data(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
 {
   if (v->kind != BAYES_Y_MAP) {
     ERR(d, m, v, "'data' must be a mapping of names to values or declarations");
+    m->stop = true;
     return;
   }
   int idx = 0;
@@ -505,58 +527,72 @@ static void read_data(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
       bayes_src *s = extra_src(m, vv->str, vv, d);
       if (s && bayes_data_load_json(&m->arena, s, &m->inline_file, d) == 0)
         m->have_inline_file = true;
+      else
+        m->stop = true; /* otherwise every name it holds would be reported missing */
       continue;
     }
     read_data_entry(m, k, vv, idx++, d);
   }
 }
 
+static void read_param(bayes_mdef *m, bayes_decl *x, const bayes_ynode *k,
+                       const bayes_ynode *vv, bayes_diag *d);
+
 static void read_params(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
 {
   if (v->kind != BAYES_Y_MAP) {
     ERR(d, m, v, "'parameters' must be a mapping of names to priors");
+    m->stop = true;
     return;
   }
   for (size_t i = 0; i < v->n; i++) {
     const bayes_ynode *k = v->keys[i], *vv = v->vals[i];
     bayes_decl *x = new_decl(m, d, k, BAYES_DECL_PARAM, (int)i);
     if (!x) continue;
-    if (vv->kind != BAYES_Y_MAP) {
-      x->expr = node_expr(m, vv, d, &x->expr_text);
+    int nerr = d->nerr;
+    read_param(m, x, k, vv, d);
+    if (d->nerr != nerr) x->state = 3;
+  }
+}
+
+static void read_param(bayes_mdef *m, bayes_decl *x, const bayes_ynode *k,
+                       const bayes_ynode *vv, bayes_diag *d)
+{
+  if (vv->kind != BAYES_Y_MAP) {
+    x->expr = node_expr(m, vv, d, &x->expr_text);
+    return;
+  }
+  vv = flow_fix(m, vv, d);
+  if (!vv) return;
+  for (size_t j = 0; j < vv->n; j++) {
+    const bayes_ynode *kk = vv->keys[j], *pv = vv->vals[j];
+    if (!in_list(kk->str, param_keys)) {
+      unknown_key(m, d, kk, "parameter setting", param_keys);
       continue;
     }
-    vv = flow_fix(m, vv, d);
-    if (!vv) continue;
-    for (size_t j = 0; j < vv->n; j++) {
-      const bayes_ynode *kk = vv->keys[j], *pv = vv->vals[j];
-      if (!in_list(kk->str, param_keys)) {
-        unknown_key(m, d, kk, "parameter setting", param_keys);
+    if (strcmp(kk->str, "prior") == 0)
+      x->expr = node_expr(m, pv, d, &x->expr_text);
+    else if (strcmp(kk->str, "lower") == 0)
+      x->lower = node_expr(m, pv, d, NULL);
+    else if (strcmp(kk->str, "upper") == 0)
+      x->upper = node_expr(m, pv, d, NULL);
+    else if (strcmp(kk->str, "shape") == 0) {
+      read_dims(m, pv, d, x->dims, &x->ndims);
+    } else if (strcmp(kk->str, "constraint") == 0) {
+      if (pv->kind != BAYES_Y_SCALAR || !in_list(pv->str, constraints)) {
+        if (pv->kind == BAYES_Y_SCALAR)
+          unknown_key(m, d, pv, "constraint", constraints);
+        else
+          ERR(d, m, pv, "constraint must be a name such as ordered or simplex");
         continue;
       }
-      if (strcmp(kk->str, "prior") == 0)
-        x->expr = node_expr(m, pv, d, &x->expr_text);
-      else if (strcmp(kk->str, "lower") == 0)
-        x->lower = node_expr(m, pv, d, NULL);
-      else if (strcmp(kk->str, "upper") == 0)
-        x->upper = node_expr(m, pv, d, NULL);
-      else if (strcmp(kk->str, "shape") == 0) {
-        read_dims(m, pv, d, x->dims, &x->ndims);
-      } else if (strcmp(kk->str, "constraint") == 0) {
-        if (pv->kind != BAYES_Y_SCALAR || !in_list(pv->str, constraints)) {
-          if (pv->kind == BAYES_Y_SCALAR)
-            unknown_key(m, d, pv, "constraint", constraints);
-          else
-            ERR(d, m, pv, "constraint must be a name such as ordered or simplex");
-          continue;
-        }
-        x->constraint = pv->str;
-        x->cline = pv->line;
-        x->ccol = pv->col;
-      }
+      x->constraint = pv->str;
+      x->cline = pv->line;
+      x->ccol = pv->col;
     }
-    if (!x->expr)
-      ERR(d, m, k, "parameter '%s' has no prior (add prior: ..., e.g. prior: flat)", x->name);
   }
+  if (!x->expr)
+    ERR(d, m, k, "parameter '%s' has no prior (add prior: ..., e.g. prior: flat)", x->name);
 }
 
 static void read_exprs(bayes_mdef *m, const bayes_ynode *v, bayes_decl_kind kind,
@@ -564,11 +600,14 @@ static void read_exprs(bayes_mdef *m, const bayes_ynode *v, bayes_decl_kind kind
 {
   if (v->kind != BAYES_Y_MAP) {
     ERR(d, m, v, "'%s' must be a mapping of names to expressions", section);
+    m->stop = true;
     return;
   }
   for (size_t i = 0; i < v->n; i++) {
     bayes_decl *x = new_decl(m, d, v->keys[i], kind, (int)i);
-    if (x) x->expr = node_expr(m, v->vals[i], d, &x->expr_text);
+    if (!x) continue;
+    x->expr = node_expr(m, v->vals[i], d, &x->expr_text);
+    if (!x->expr) x->state = 3;
   }
 }
 
@@ -576,6 +615,7 @@ static void read_likelihood(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
 {
   if (v->kind != BAYES_Y_MAP) {
     ERR(d, m, v, "'likelihood' must be a mapping of observed names to distributions");
+    m->stop = true;
     return;
   }
   for (size_t i = 0; i < v->n; i++) {
@@ -604,7 +644,7 @@ static void read_likelihood(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
 static void read_factors(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
 {
   if (v->kind != BAYES_Y_SEQ) {
-    ERR(d, m, v, "'factors' must be a list of expressions");
+    ERR(d, m, v, "'factors' must be a list of expressions, each starting with '- '");
     return;
   }
   for (size_t i = 0; i < v->n; i++) {
@@ -619,18 +659,21 @@ static void read_factors(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
   }
 }
 
-static int read_int_setting(bayes_mdef *m, const bayes_ynode *v, long lo, long *out,
-                            bayes_diag *d)
+static int read_int_setting(bayes_mdef *m, const char *what, const bayes_ynode *v, long lo,
+                            long *out, bayes_diag *d)
 {
   char *end;
   errno = 0;
   long x = v->kind == BAYES_Y_SCALAR ? strtol(v->str, &end, 10) : 0;
   if (v->kind != BAYES_Y_SCALAR || *v->str == '\0' || *end != '\0' || errno) {
-    ERR(d, m, v, "expected a whole number");
+    if (v->kind == BAYES_Y_SCALAR)
+      ERR(d, m, v, "%s must be a whole number, found '%s'", what, v->str);
+    else
+      ERR(d, m, v, "%s must be a whole number", what);
     return -1;
   }
   if (x < lo) {
-    ERR(d, m, v, "must be at least %ld", lo);
+    ERR(d, m, v, "%s must be at least %ld, found %ld", what, lo, x);
     return -1;
   }
   *out = x;
@@ -660,15 +703,15 @@ static void read_inference(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
       } else
         in->method = vv->str;
     } else if (strcmp(k->str, "chains") == 0) {
-      in->has_chains = read_int_setting(m, vv, 1, &in->chains, d) == 0;
+      in->has_chains = read_int_setting(m, "chains", vv, 1, &in->chains, d) == 0;
     } else if (strcmp(k->str, "warmup") == 0) {
-      in->has_warmup = read_int_setting(m, vv, 0, &in->warmup, d) == 0;
+      in->has_warmup = read_int_setting(m, "warmup", vv, 0, &in->warmup, d) == 0;
     } else if (strcmp(k->str, "draws") == 0) {
-      in->has_draws = read_int_setting(m, vv, 0, &in->draws, d) == 0;
+      in->has_draws = read_int_setting(m, "draws", vv, 0, &in->draws, d) == 0;
     } else if (strcmp(k->str, "seed") == 0) {
-      in->has_seed = read_int_setting(m, vv, 0, &in->seed, d) == 0;
+      in->has_seed = read_int_setting(m, "seed", vv, 0, &in->seed, d) == 0;
     } else if (strcmp(k->str, "thin") == 0) {
-      in->has_thin = read_int_setting(m, vv, 1, &in->thin, d) == 0;
+      in->has_thin = read_int_setting(m, "thin", vv, 1, &in->thin, d) == 0;
     } else if (vv->kind != BAYES_Y_SCALAR) {
       ERR(d, m, vv, "'%s' must be a single value", k->str);
     }
@@ -700,7 +743,11 @@ int bayes_mdef_read(bayes_mdef *m, const char *path, const bayes_load_opts *opts
     }
     if (bayes_data_load_json(&m->arena, &m->data_src, &m->data_file, d) == 0)
       m->have_data_file = true;
+    else
+      m->stop = true; /* otherwise every name it holds would be reported missing */
   }
+  /* an early return means nothing worth compiling was read */
+  m->stop = true;
   bayes_ynode *root = bayes_yaml_load(&m->arena, &m->src, d);
   if (!root) return BAYES_EDATA;
   if (root->kind != BAYES_Y_MAP) {
@@ -708,6 +755,7 @@ int bayes_mdef_read(bayes_mdef *m, const char *path, const bayes_load_opts *opts
                 "a model file must be a mapping with keys such as model, parameters, likelihood");
     return BAYES_EDATA;
   }
+  m->stop = m->have_data_file || !(opts && opts->data_file) ? false : true;
   /* data first, so that every later section can see every data name */
   const bayes_ynode *sec;
   if ((sec = bayes_ymap_get(root, "data"))) read_data(m, sec, d);
@@ -716,6 +764,7 @@ int bayes_mdef_read(bayes_mdef *m, const char *path, const bayes_load_opts *opts
     const char *key = k->str;
     if (!in_list(key, top_keys)) {
       unknown_key(m, d, k, "top-level key", top_keys);
+      m->stop = true; /* a misspelt section: its names would all be "unknown" */
     } else if (strcmp(key, "model") == 0) {
       if (v->kind != BAYES_Y_SCALAR || !is_ident(v->str))
         ERR(d, m, v, "the model name must be an identifier (letters, digits and _)");
@@ -745,11 +794,13 @@ int bayes_mdef_read(bayes_mdef *m, const char *path, const bayes_load_opts *opts
                strcmp(key, "pfn") == 0) {
       ERR(d, m, k, "'%s' is part of the model language but this version of bayesrun does not "
           "implement it yet", key);
+      m->stop = true;
     }
   }
   if (!m->name && !bayes_ymap_get(root, "model"))
     bayes_error(d, &m->src, root->line, root->col, 1,
                 "the model has no name: add a top-level key 'model: NAME'");
+  if (m->missing_input) return BAYES_ENOINPUT;
   return d->nerr ? BAYES_EDATA : BAYES_OK;
 }
 

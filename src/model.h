@@ -89,10 +89,17 @@ typedef struct bayes_mdef {
   bool have_data_file, have_inline_file;
   bayes_src *extra_srcs[64];     /* CSV files, kept for messages */
   int nextra;
+  /* After errors, compiling still finds independent errors (unknown names, shapes) in
+   * the declarations that were read cleanly; a failed declaration has state 3, so using
+   * it reports nothing more. `stop` says a whole section or data file was lost, so that
+   * compiling would only report the consequences (every name in it "unknown"). */
+  bool stop;
+  bool missing_input;            /* a file the model names could not be read (exit 66) */
 } bayes_mdef;
 
 /* Reads and checks the structure of the model file (keys, expression syntax, data
- * declarations and values). Returns 0; errors are in d (d->nerr > 0). */
+ * declarations and values). Returns BAYES_OK, BAYES_EDATA (errors in d; compiling may
+ * go on unless m->stop), BAYES_ENOINPUT (a file cannot be read) or BAYES_EINTERNAL. */
 int bayes_mdef_read(bayes_mdef *m, const char *path, const bayes_load_opts *opts,
                     bayes_diag *d);
 void bayes_mdef_destroy(bayes_mdef *m);

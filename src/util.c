@@ -1,6 +1,9 @@
 /* util.c — the single allocation wrapper (with a fault-injection counter used by the
  * out-of-memory tests), arenas and string buffers. Must not print or exit. */
+#include "config.h"
+
 #include "util.h"
+#include "bayes.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -223,4 +226,17 @@ size_t bayes_edit_distance(const char *a, const char *b)
     }
   }
   return row[lb];
+}
+
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+void openblas_set_num_threads(int n);
+#endif
+
+void bayes_blas_threads(int n)
+{
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+  openblas_set_num_threads(n);
+#else
+  (void)n;
+#endif
 }

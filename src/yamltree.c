@@ -77,6 +77,74 @@ static int line_has_expr_colon(const bayes_src *src, size_t line)
   return colons >= 2;
 }
 
+/* Start of line `line` (0-based) of src and its length, or NULL. */
+static const char *line_at(const bayes_src *src, size_t line, size_t *len)
+{
+  const char *p = src->text, *end = src->text + src->len;
+  for (size_t l = 0; l < line; l++) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl) return NULL;
+    p = nl + 1;
+  }
+  const char *q = memchr(p, '\n', (size_t)(end - p));
+  *len = (size_t)((q ? q : end) - p);
+  return p;
+}
+
+static size_t indent_of(const char *p, size_t len)
+{
+  size_t i = 0;
+  while (i < len && p[i] == ' ') i++;
+  return i;
+}
+
+/* True if line `line` is indented differently from the nearest non-blank, non-comment
+ * line above it: the usual reason for "mapping values are not allowed" in block style. */
+static int badly_indented(const bayes_src *src, size_t line, size_t *ind)
+{
+  size_t len, plen;
+  const char *p = line_at(src, line, &len);
+  if (!p || line == 0) return 0;
+  *ind = indent_of(p, len);
+  for (size_t l = line; l-- > 0;) {
+    const char *q = line_at(src, l, &plen);
+    size_t i = q ? indent_of(q, plen) : 0;
+    if (!q || i == plen || q[i] == '#' || q[i] == '\r') continue;
+    /* a key whose value is a nested block ends in ':'; then deeper is right */
+    size_t e = plen;
+    while (e > i && (q[e - 1] == ' ' || q[e - 1] == '\r')) e--;
+    if (e > i && q[e - 1] == ':') return 0;
+    return i != *ind;
+  }
+  return 0;
+}
+
+/* The nearest non-blank, non-comment line above `line` (0-based), or -1. */
+static long prev_line(const bayes_src *src, size_t line)
+{
+  size_t plen;
+  for (size_t l = line; l-- > 0;) {
+    const char *q = line_at(src, l, &plen);
+    size_t i = q ? indent_of(q, plen) : 0;
+    if (!q || i == plen || q[i] == '#' || q[i] == '\r') continue;
+    return (long)l;
+  }
+  return -1;
+}
+
+/* True if the line holds no ':' that ends a key (followed by a blank or the end). */
+static int lacks_key_colon(const bayes_src *src, size_t line)
+{
+  size_t len;
+  const char *p = line_at(src, line, &len);
+  if (!p) return 0;
+  for (size_t i = 0; i < len; i++) {
+    if (p[i] == '#' && (i == 0 || p[i - 1] == ' ')) break;
+    if (p[i] == ':' && (i + 1 == len || p[i + 1] == ' ' || p[i + 1] == '\r')) return 0;
+  }
+  return 1;
+}
+
 static void parser_error(loader *L)
 {
   yaml_parser_t *p = &L->p;
@@ -91,18 +159,70 @@ static void parser_error(loader *L)
   if (p->error == YAML_READER_ERROR) {
     offset_pos(L->src, p->problem_offset, &line, &col);
     if (p->problem_value != -1)
-      bayes_error(L->d, L->src, line, col, 1, "%s (byte 0x%02X)", problem,
-                  (unsigned)p->problem_value & 0xFFu);
+      bayes_error(L->d, L->src, line, col, 1, "%s (byte 0x%02X); a model or data file must be "
+                  "UTF-8 text", problem, (unsigned)p->problem_value & 0xFFu);
     else
       bayes_error(L->d, L->src, line, col, 1, "%s", problem);
     return;
   }
   line = col1(p->problem_mark.line);
   col = col1(p->problem_mark.column);
-  if (strcmp(problem, "mapping values are not allowed in this context") == 0 &&
-      line_has_expr_colon(L->src, p->problem_mark.line)) {
+  size_t off = p->problem_mark.index;
+  char at = off < L->src->len ? L->src->text[off] : '\0';
+  const char *context = p->context ? p->context : "";
+  size_t ind;
+  long pl;
+  if (at == '\t') {
+    bayes_error(L->d, L->src, line, col, 1,
+                "a tab character here: YAML does not allow tabs for indentation; use spaces");
+  } else if (strcmp(problem, "mapping values are not allowed in this context") == 0 &&
+             line_has_expr_colon(L->src, p->problem_mark.line)) {
     bayes_error(L->d, L->src, line, col, 1,
                 "%s; an expression containing ': ' must be quoted", problem);
+  } else if (strcmp(problem, "mapping values are not allowed in this context") == 0 &&
+             (pl = prev_line(L->src, p->problem_mark.line)) >= 0 &&
+             lacks_key_colon(L->src, (size_t)pl)) {
+    size_t len;
+    const char *q = line_at(L->src, (size_t)pl, &len);
+    size_t i = indent_of(q, len);
+    bayes_error(L->d, L->src, (int)pl + 1, (int)i + 1, 1,
+                "expected 'name: value' on this line, but there is no ': ' after the name");
+  } else if (strcmp(problem, "could not find expected ':'") == 0) {
+    size_t len;
+    const char *q = line_at(L->src, p->context_mark.line, &len);
+    size_t i = q ? indent_of(q, len) : 0;
+    bayes_error(L->d, L->src, col1(p->context_mark.line), (int)i + 1, 1,
+                "expected 'name: value' on this line, but there is no ': ' after the name");
+  } else if (strcmp(problem, "found unexpected end of stream") == 0 && p->context &&
+             strstr(context, "quoted scalar")) {
+    bayes_error(L->d, L->src, col1(p->context_mark.line), col1(p->context_mark.column), 1,
+                "this quoted text is never closed: the closing quote is missing");
+  } else if (strcmp(problem, "did not find expected key") == 0 &&
+             badly_indented(L->src, p->problem_mark.line, &ind)) {
+    bayes_error(L->d, L->src, line, ind < INT_MAX ? (int)ind + 1 : 1, 1,
+                "this line is indented differently from the one above it; keys of the same "
+                "mapping must start in the same column");
+  } else if (strcmp(problem, "did not find expected key") == 0 && at == '-') {
+    bayes_error(L->d, L->src, line, col, 1,
+                "a list item ('- ') where a 'name: value' entry was expected; remove the '- ' "
+                "or start the list on its own key");
+  } else if (strcmp(problem, "mapping values are not allowed in this context") == 0 &&
+             badly_indented(L->src, p->problem_mark.line, &ind)) {
+    bayes_error(L->d, L->src, line, ind < INT_MAX ? (int)ind + 1 : 1, 1,
+                "this line is indented differently from the one above it; keys of the same "
+                "mapping must start in the same column");
+  } else if (strstr(problem, "did not find expected ','") && p->context &&
+             (strstr(context, "flow sequence") || strstr(context, "flow mapping")) &&
+             p->context_mark.line != p->problem_mark.line) {
+    int fs = strstr(context, "flow sequence") != NULL;
+    bayes_error(L->d, L->src, col1(p->context_mark.line), col1(p->context_mark.column), 1,
+                "this '%c' is never closed: expected ',' or '%c' before line %d", fs ? '[' : '{',
+                fs ? ']' : '}', line);
+  } else if (strstr(problem, "did not find expected ','") && strstr(context, "flow mapping") &&
+             (at == '[' || at == '{' || at == '(')) {
+    bayes_error(L->d, L->src, line, col, 1,
+                "inside {...} a value cannot contain brackets unless it is quoted: write "
+                "\"...\" around it, or put each setting on its own line");
   } else if (p->context && p->context_mark.line != p->problem_mark.line) {
     bayes_error(L->d, L->src, line, col, 1, "%s (%s at line %d)", problem, p->context,
                 col1(p->context_mark.line));
@@ -111,6 +231,32 @@ static void parser_error(loader *L)
   } else {
     bayes_error(L->d, L->src, line, col, 1, "%s", problem);
   }
+}
+
+/* Tags (!!str, !foo) change what a node means in ways a model cannot use; refusing them
+ * keeps "nothing the user wrote is silently ignored" true. */
+static void check_tag(loader *L, const yaml_event_t *ev, const yaml_char_t *tag)
+{
+  if (!tag) return;
+  int line = col1(ev->start_mark.line), col = col1(ev->start_mark.column), len = 0;
+  /* underline the tag as written: the first '!' token from the node's start */
+  size_t i = ev->start_mark.index;
+  const char *t = L->src->text;
+  if (ev->start_mark.index < L->src->len) {
+    while (i < L->src->len && t[i] != '!' && t[i] != '\n') i++;
+    if (i < L->src->len && t[i] == '!') {
+      size_t j = i;
+      while (j < L->src->len && t[j] != ' ' && t[j] != '\n' && t[j] != '\t' && t[j] != '\r') j++;
+      col += (int)(i - ev->start_mark.index);
+      len = (int)(j - i);
+    }
+  }
+  if (len > 0 && len <= 64)
+    bayes_error(L->d, L->src, line, col, len, "YAML tags are not supported: remove '%.*s'",
+                len, t + i);
+  else
+    bayes_error(L->d, L->src, line, col, 1, "YAML tags are not supported: remove the tag");
+  L->errs++;
 }
 
 static int next_event(loader *L, yaml_event_t *ev)
@@ -257,6 +403,7 @@ static bayes_ynode *load_collection(loader *L, yaml_event_t *ev, int depth, size
     return NULL;
   }
   if (count_nodes(L, 1, n->line, n->col) != 0) return NULL;
+  check_tag(L, ev, is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
   if (is_map) {
     n->flow = ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
     if (ev->data.mapping_start.anchor &&
@@ -353,6 +500,12 @@ static bayes_ynode *load_node(loader *L, yaml_event_t *ev, int depth, size_t *si
     }
     n->str = s;
     n->slen = len;
+    if (memchr(s, '\0', len)) {
+      bayes_error(L->d, L->src, n->line, n->col, 1,
+                  "this text contains a NUL character (\\0), which is not allowed");
+      L->errs++;
+    }
+    if (ev->data.scalar.tag) check_tag(L, ev, ev->data.scalar.tag);
     switch (ev->data.scalar.style) {
     case YAML_SINGLE_QUOTED_SCALAR_STYLE: n->style = BAYES_YS_SINGLE; break;
     case YAML_DOUBLE_QUOTED_SCALAR_STYLE: n->style = BAYES_YS_DOUBLE; break;

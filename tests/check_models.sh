@@ -23,8 +23,10 @@ for model in "$top_srcdir"/models/*.yaml; do
   found=$((found + 1))
   name=$(basename "$model" .yaml)
   why=
-  if ! "$BAYESRUN" check "$model" >"$tmp/check.out" 2>"$tmp/check.err"; then
-    why="bayesrun check exited $?"
+  "$BAYESRUN" check "$model" >"$tmp/check.out" 2>"$tmp/check.err"
+  rc=$?
+  if [ "$rc" -ne 0 ]; then
+    why="bayesrun check exited $rc"
   elif [ ! -s "$tmp/check.out" ]; then
     why="bayesrun check printed nothing"
   elif ! "$BAYESRUN" graph "$model" >"$tmp/graph.out" 2>"$tmp/graph.err"; then

@@ -4,6 +4,8 @@
 # when that file exists) and its stderr plus exit code must equal NAME.expected exactly.
 # A death by signal is always a failure. UPDATE_GOLDEN=1 rewrites the .expected files
 # (for maintainers, after reading every changed message; never used by make check).
+# VALGRIND="valgrind --error-exitcode=99 --leak-check=full -q" runs every case under it:
+# any report then shows up as a difference.
 
 : "${top_srcdir:=.}"
 : "${BAYESRUN:=./bayesrun}"
@@ -52,7 +54,7 @@ for name in $cases; do
   if [ -f "$base.data.json" ]; then
     set -- "$@" --data "$base.data.json"
   fi
-  "$BAYESRUN" "$@" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null
+  ${VALGRIND:-} "$BAYESRUN" "$@" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null
   rc=$?
   echo "exit: $rc" >>"$tmp/stderr"
   if [ "$rc" -ge 128 ]; then

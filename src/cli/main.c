@@ -3,6 +3,7 @@
  * off, so that library code gets status codes instead of aborts). */
 #include "config.h"
 
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,24 +66,43 @@ void cli_json_number(bayes_sb *sb, double x)
 static int fit(int argc, char **argv)
 {
   /* the inference backends arrive with their own issues; until then a fit request is
-   * answered plainly rather than silently doing something else */
-  const char *model = NULL;
-  for (int i = 1; i < argc; i++)
-    if (argv[i][0] != '-') {
-      model = argv[i];
-      break;
+   * checked like any other (model, data, flags) and then answered plainly, rather than
+   * silently doing something else */
+  static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                       {"method", required_argument, 0, 'm'},
+                                       {"verbose", no_argument, 0, 'v'},
+                                       {0, 0, 0, 0}};
+  cli_common o;
+  memset(&o, 0, sizeof o);
+  const char *method = NULL;
+  optind = 1;
+  opterr = 0;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "d:m:v", opts, NULL)) != -1) {
+    switch (ch) {
+    case 'd': o.data = optarg; break;
+    case 'm': method = optarg; break;
+    case 'v': o.verbose = true; break;
+    default:
+      if (optopt)
+        return cli_usage_error(NULL, "option '-%c' %s", optopt,
+                               strchr("dm", optopt) ? "needs an argument" : "is not known");
+      return cli_usage_error(NULL, "unknown or incomplete option '%s' (this build only checks "
+                             "models: see bayesrun --help)", argv[optind - 1]);
     }
-  if (!model) return cli_usage_error(NULL, "no model file given");
-  cli_common o = {model, NULL, false};
+  }
+  if (optind >= argc) return cli_usage_error(NULL, "no model file given");
+  if (optind + 1 < argc) return cli_usage_error(NULL, "unexpected argument '%s'", argv[optind + 1]);
+  o.model = argv[optind];
   bayes_model *m = NULL;
   int rc = cli_load(&o, &m);
   if (rc) return rc;
-  const bayes_inference_info *inf = bayes_model_inference(m);
+  if (!method) method = bayes_model_inference(m)->method;
   fprintf(stderr,
           "bayesrun: error: method '%s' is not available in this build of bayesrun yet.\n"
           "The model compiles: try 'bayesrun check %s' to see it, or 'bayesrun logdensity %s "
           "--at POINT.json' to evaluate it.\n",
-          inf->method, model, model);
+          method, o.model, o.model);
   bayes_model_free(m);
   return EX_UNAVAILABLE_;
 }
@@ -90,6 +110,7 @@ static int fit(int argc, char **argv)
 int main(int argc, char **argv)
 {
   gsl_set_error_handler_off();
+  bayes_blas_threads(1);
   if (argc < 2) {
     fputs(usage, stderr);
     return EX_USAGE_;
@@ -106,8 +127,5 @@ int main(int argc, char **argv)
   if (strcmp(cmd, "check") == 0) return cli_check(argc - 1, argv + 1);
   if (strcmp(cmd, "logdensity") == 0) return cli_logdensity(argc - 1, argv + 1);
   if (strcmp(cmd, "graph") == 0) return cli_graph(argc - 1, argv + 1);
-  if (cmd[0] == '-' && cmd[1]) {
-    /* options before the model: still a fit */
-  }
   return fit(argc, argv);
 }
