@@ -3,10 +3,18 @@
 # Stan and bayesrun compute the same log density (up to a constant) and gradient.
 # A benchmark, not a test: it prints figures; it fails only if Stan cannot run.
 #
+# Three figures per model:
+#   raw        grad_log_prob(fit, upars) called from R, as the issue asks;
+#   corrected  raw minus the same call on a one-parameter model (the R/Rcpp overhead);
+#   native     stan::model::log_prob_grad<true, true> called in a C++ loop on the very
+#              C++ that rstan's stanc generates, compiled with R's own CXX and CXXFLAGS
+#              (what rstan uses), against the same StanHeaders. No R in the loop.
+# The driver for `native` is written into bench/out/ from this file and compiled once.
+#
 # usage: Rscript bench/anchor_stan.R [SECONDS]     (run from the top source directory)
 # env:   BAYESRUN (default ./bayesrun), BENCH_OUT (default bench/out: compiled-model cache)
 # stdout: "#"-comment lines, then one line per model:
-#   model  stan_us_per_grad_raw  stan_us_per_grad_corrected  overhead_us
+#   model dim stan_us_raw stan_us_corrected overhead_us stan_us_native
 
 suppressPackageStartupMessages({
   library(rstan)
@@ -68,6 +76,86 @@ time_per_call <- function(f) {
   best <- t
   for (k in 1:2) best <- min(best, system.time(for (i in seq_len(reps)) f())[["elapsed"]])
   best / reps
+}
+
+# ---- native: the stanc C++ in a C++ timing loop ----
+driver_src <- '
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <vector>
+#include <stan/io/dump.hpp>
+#include <stan/model/log_prob_grad.hpp>
+#include MODEL_HPP
+// usage: driver DATA.R SECONDS THETA...; prints dim, us per call, evals, lp, gradient
+int main(int argc, char **argv) {
+  std::ifstream in(argv[1]);
+  stan::io::dump data(in);
+  stan_model model(data, 0, &std::cerr);
+  size_t dim = model.num_params_r();
+  if ((size_t)argc != 3 + dim) return 2;
+  std::vector<double> th(dim), g(dim);
+  std::vector<int> ti;
+  for (size_t i = 0; i < dim; i++) th[i] = std::atof(argv[3 + i]);
+  double secs = std::atof(argv[2]), sink = 0, el = 0, best = 1e300;
+  for (int round = 0; round < 3; round++) {   /* best of three, as for the R timings */
+    long evals = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    do {
+      for (int k = 0; k < 100; k++)
+        sink += stan::model::log_prob_grad<true, true>(model, th, ti, g, 0) + g[0];
+      evals += 100;
+      el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } while (el < secs);
+    if (el / evals < best) best = el / evals;
+  }
+  double lp = stan::model::log_prob_grad<true, true>(model, th, ti, g, 0);
+  std::printf("%zu %.6f %.17g", dim, 1e6 * best, lp);
+  for (size_t i = 0; i < dim; i++) std::printf(" %.17g", g[i]);
+  std::printf("\\n");
+  return sink == sink ? 0 : 1;
+}
+'
+
+native_exe <- function(name, data) {
+  src <- file.path("bench/stan", paste0(name, ".stan"))
+  rconf <- function(v) system2(file.path(R.home("bin"), "R"), c("CMD", "config", v),
+                               stdout = TRUE)
+  cxx <- strsplit(rconf("CXX"), " ")[[1]]
+  inc <- function(pkg, sub = "include") paste0("-I", system.file(sub, package = pkg))
+  flags <- c(strsplit(rconf("CXXFLAGS"), " ")[[1]],
+             inc("StanHeaders"), inc("StanHeaders", "include/src"), inc("RcppEigen"),
+             inc("RcppParallel"), inc("rstan"), "-DBOOST_DISABLE_ASSERTS",
+             "-DEIGEN_NO_DEBUG", "-DBOOST_MATH_OVERFLOW_ERROR_POLICY=errno_on_error",
+             "-D_REENTRANT", "-Wno-ignored-attributes", "-Wno-deprecated-declarations")
+  exe <- file.path(out_dir, paste0(name, "_native"))
+  # stanc names the C++ class with a random suffix, so the key is the Stan source
+  key <- paste(c(as.character(packageVersion("rstan")), readLines(src), driver_src, cxx,
+                 flags), collapse = "\n")
+  keyf <- paste0(exe, ".key")
+  dataf <- paste0(exe, ".data.R")
+  stan_rdump(names(data), dataf, envir = list2env(data))
+  if (file.exists(exe) && file.exists(keyf) &&
+      identical(paste(readLines(keyf), collapse = "\n"), key)) return(exe)
+  hpp <- paste0(exe, ".hpp"); drv <- paste0(exe, "_driver.cpp")
+  writeLines(stanc(src, model_name = name)$cppcode, hpp)
+  writeLines(driver_src, drv)
+  t <- system.time(rc <- system2(cxx[1], c(cxx[-1], flags,
+                                           sprintf("-DMODEL_HPP=\\\"%s\\\"", basename(hpp)),
+                                           drv, "-o", exe), stdout = FALSE, stderr = FALSE))
+  if (rc != 0) { say("%-22s native driver does not compile: no native figure", name); return(NULL) }
+  say("%-22s native driver compile %.1f s", name, t[["elapsed"]])
+  writeLines(key, keyf)
+  exe
+}
+
+native_time <- function(exe, th) {
+  out <- system2(exe, c(paste0(exe, ".data.R"), min_seconds, sprintf("%.17g", th)),
+                 stdout = TRUE)
+  v <- as.numeric(strsplit(trimws(out), " +")[[1]])
+  list(us = v[2], lp = v[3], grad = v[-(1:3)])
 }
 
 fit_of <- function(sm, data) {
@@ -154,12 +242,22 @@ for (name in names(anchors)) {
   direct <- time_per_call(function() sfi$grad_log_prob(th, TRUE))
   say("%-22s Rcpp method directly: %.3f us raw, %.3f us corrected", name, 1e6 * direct,
       1e6 * max(direct - overhead_direct, 0))
-  rows[[name]] <- c(dim, 1e6 * raw, 1e6 * max(raw - overhead, 0), 1e6 * overhead)
+  nat <- NA
+  exe <- native_exe(name, a$data())
+  if (!is.null(exe)) {
+    r <- native_time(exe, th)
+    nat <- r$us
+    say("%-22s native: %.3f us per log_prob_grad; lp and gradient %s rstan's", name, nat,
+        if (abs(r$lp - attr(s1, "log_prob")) < 1e-9 * max(1, abs(r$lp)) &&
+            max(abs(r$grad - s1)) < 1e-9) "match" else "DO NOT match")
+  }
+  rows[[name]] <- c(dim, 1e6 * raw, 1e6 * max(raw - overhead, 0), 1e6 * overhead, nat)
 }
 
-cat(sprintf("%-28s %12s %16s %18s %12s\n", "model", "dim", "stan_us_raw", "stan_us_corrected",
-            "overhead_us"))
+cat(sprintf("%-28s %6s %14s %18s %12s %15s\n", "model", "dim", "stan_us_raw",
+            "stan_us_corrected", "overhead_us", "stan_us_native"))
 for (name in names(rows)) {
   r <- rows[[name]]
-  cat(sprintf("%-28s %12d %16.3f %18.3f %12.3f\n", name, as.integer(r[1]), r[2], r[3], r[4]))
+  cat(sprintf("%-28s %6d %14.3f %18.3f %12.3f %15.3f\n", name, as.integer(r[1]), r[2], r[3],
+              r[4], r[5]))
 }

@@ -132,6 +132,9 @@ bayes_fnarg bayes_cc_fnarg(bayes_cc *c, int slot, const bayes_ast *at);
  * index vector; -2 when the body is not elementwise (the caller unrolls), -1 on error. */
 int bayes_cc_compr_lift(bayes_cc *c, const bayes_ast *e, long lo, long n);
 
+/* compile_gp.c: gp_cov(x[, x2], kernel = K) */
+int bayes_cc_gp_cov(bayes_cc *c, const bayes_ast *e);
+
 /* compile.c */
 int bayes_cc_decl(bayes_cc *c, bayes_decl *x, const bayes_ast *use);
 

@@ -375,11 +375,25 @@ static int compile_index(bayes_cc *c, const bayes_ast *e)
       if (!sel[j].idx) return c->d->oom = 1, -1;
       for (size_t t = 0; t < s->n; t++) {
         if (v[t] < 1 || v[t] > (double)dj) {
-          if (s->n == 1)
-            EERR(c, ix, "index %g is out of range: dimension %d has %zu elements", v[t], j + 1, dj);
+          /* "'theta' has 3 elements", "dimension 2 of 'X' has 3 elements" */
+          char what[160];
+          const char *bn = base->kind == BAYES_AST_NAME ? base->name : NULL;
+          if (sh.rank == 1 && bn)
+            snprintf(what, sizeof what, "'%s' has %zu element%s", bn, dj, dj == 1 ? "" : "s");
+          else if (bn)
+            snprintf(what, sizeof what, "dimension %d of '%s' has %zu element%s", j + 1, bn, dj,
+                     dj == 1 ? "" : "s");
           else
-            EERR(c, ix, "index %g (element %zu of the index) is out of range: dimension %d has "
-                 "%zu elements", v[t], t + 1, j + 1, dj);
+            snprintf(what, sizeof what, "dimension %d has %zu element%s", j + 1, dj,
+                     dj == 1 ? "" : "s");
+          if (s->n == 1)
+            EERR(c, ix, "index %g is out of range: %s (indices start at 1)", v[t], what);
+          else if (ix->kind == BAYES_AST_NAME)
+            EERR(c, ix, "%s[%zu] = %g is out of range as an index: %s", ix->name, t + 1, v[t],
+                 what);
+          else
+            EERR(c, ix, "index %g (element %zu of the index) is out of range: %s", v[t], t + 1,
+                 what);
           return -1;
         }
         sel[j].idx[t] = (size_t)v[t] - 1;
@@ -719,7 +733,11 @@ static int dist_args(bayes_cc *c, const bayes_dist *d, const bayes_ast *call, in
         continue;
       }
       if (d->param_int[j + 1] && !(bayes_cc_slot(c, slots[j])->flags & BAYES_SLOT_INT)) {
-        EERR(c, given[j], "argument %s of %s must be an integer", d->param_names[j], d->name);
+        if (given[j]->kind == BAYES_AST_NAME)
+          EERR(c, given[j], "argument %s of %s must be an integer, but '%s' is real-valued",
+               d->param_names[j], d->name, given[j]->name);
+        else
+          EERR(c, given[j], "argument %s of %s must be an integer", d->param_names[j], d->name);
         rc = -1;
       }
     } else {
@@ -788,11 +806,17 @@ static int compile_call(bayes_cc *c, const bayes_ast *e)
     return -1;
   }
   if (strcmp(e->name, "recur") == 0) return compile_recur(c, e);
+  if (strcmp(e->name, "gp_cov") == 0) return bayes_cc_gp_cov(c, e);
   if (strcmp(e->name, "mixture") == 0 || strcmp(e->name, "truncated") == 0 ||
       bayes_dist_find(e->name)) {
-    EERR(c, e, "%s(...) is a distribution; it can be a prior (under parameters), a "
-         "likelihood, or a draw under generated, but not a value in an expression%s",
-         e->name, bayes_dist_find(e->name) ? "; for its log density call NAME_lpdf(y, ...)" : "");
+    const bayes_dist *dd = bayes_dist_find(e->name);
+    if (dd)
+      EERR(c, e, "%s(...) is a distribution; it can be a prior (under parameters), a "
+           "likelihood, or a draw under generated, but not a value in an expression; for its "
+           "log density call %s_%s(y, ...)", e->name, e->name, dd->discrete ? "lpmf" : "lpdf");
+    else
+      EERR(c, e, "%s(...) is a distribution; it can be a prior (under parameters), a "
+           "likelihood, or a draw under generated, but not a value in an expression", e->name);
     return -1;
   }
   int which;
@@ -1121,9 +1145,19 @@ static int plain_lpdf(bayes_cc *c, const bayes_ast *call, const bayes_dist *d, i
   const bayes_slot *ys = bayes_cc_slot(c, y);
   bayes_shape yshape = ys->shape;
   if (d->discrete && !(ys->flags & BAYES_SLOT_INT)) {
-    if (yname)
-      EERR(c, call, "%s is a distribution over integers, but %s is real-valued (declare it "
-           "as int)", d->name, yname);
+    /* say whether the data holds fractions or only looks real ("2.0") */
+    size_t bad = (size_t)-1;
+    if (ys->flags & BAYES_SLOT_CONST)
+      for (size_t i = 0; i < ys->n && bad == (size_t)-1; i++) {
+        double v = c->prog->consts[ys->off + i];
+        if (v != floor(v)) bad = i;
+      }
+    if (yname && bad != (size_t)-1)
+      EERR(c, call, "%s is a distribution over integers, but '%s' holds fractional values "
+           "(element %zu is %g)", d->name, yname, bad + 1, c->prog->consts[ys->off + bad]);
+    else if (yname)
+      EERR(c, call, "%s is a distribution over integers, but '%s' is real-valued (write its "
+           "values without a decimal point, or declare it as int)", d->name, yname);
     else
       EERR(c, call, "%s is a distribution over integers, but its variate is real-valued", d->name);
     return -1;

@@ -571,6 +571,18 @@ static int check_domain(const bayes_bound *b, const bayes_kexpr *k)
 
 static size_t point_dim(const bayes_shape *s) { return s->rank == 2 ? s->dim[1] : 1; }
 
+static inline size_t zmin(size_t a, size_t b) { return a < b ? a : b; }
+
+/* Visits pairs (i, j), i < n1, j < n2 (only j >= i when tri), in TILE x TILE blocks so that
+ * the mirrored accesses K[j][i] / G[j][i] of the one-triangle paths stay in cache (row by
+ * row they stride a whole row per element: 2-3x slower at N = 2000). */
+#define TILE 64
+#define FOR_PAIRS(n1, n2, tri, i, j)                                              \
+  for (size_t i##_0 = 0; i##_0 < (n1); i##_0 += TILE)                             \
+    for (size_t j##_0 = (tri) ? i##_0 : 0; j##_0 < (n2); j##_0 += TILE)           \
+      for (size_t i = i##_0; i < zmin(i##_0 + TILE, (n1)); i++)                   \
+        for (size_t j = (tri) && j##_0 < i ? i : j##_0; j < zmin(j##_0 + TILE, (n2)); j++)
+
 /* The specialised path: rbf(ell, alpha) with a scalar ell, alone or plus white(sigma). */
 typedef struct {
   double ell, alpha, sigma; /* sigma = 0 without white */
@@ -629,9 +641,11 @@ static void rbf_fast_fwd(const bayes_bound *b, const rbf_fast *f, size_t n1, siz
   double *K = b->y[0], a2 = f->alpha * f->alpha, c = -0.5 / (f->ell * f->ell);
   double w2 = same ? f->sigma * f->sigma : 0.0;
   if (same) {
-    for (size_t i = 0; i < n1; i++) {
-      K[i * n2 + i] = a2 + w2;
-      for (size_t j = i + 1; j < n2; j++)
+    FOR_PAIRS(n1, n2, true, i, j)
+    {
+      if (i == j)
+        K[i * n2 + i] = a2 + w2;
+      else
         K[i * n2 + j] = K[j * n2 + i] = a2 * exp(c * sqdist(x1 + i * d, x2 + j * d, d));
     }
     return;
@@ -653,25 +667,24 @@ static void rbf_fast_bwd(const bayes_bound *b, const rbf_fast *f, size_t n1, siz
   double a2 = f->alpha * f->alpha, il2 = 1.0 / (f->ell * f->ell);
   bool needq = gell || g1 || g2;
   double acc_k = 0, acc_q = 0, acc_diag = 0;
-  for (size_t i = 0; i < n1; i++) {
-    for (size_t j = sym ? i : 0; j < n2; j++) {
-      double g = G[i * n2 + j];
-      if (sym && j != i) g += G[j * n2 + i];
-      bool diag = same && i == j;
-      if (diag) acc_diag += g;
-      if (g == 0) continue;
-      double k = diag ? a2 : K[i * n2 + j], gk = g * k;
-      acc_k += gk;
-      if (!needq || diag) continue; /* x == x': q = 0 and the x gradient is 0 */
-      const double *p1 = x1 + i * d, *p2 = x2 + j * d;
-      if (gell) acc_q += gk * sqdist(p1, p2, d);
-      if (g1 || g2) {
-        double c = gk * il2;
-        for (size_t t = 0; t < d; t++) {
-          double dx = c * (p1[t] - p2[t]);
-          if (g1) g1[i * d + t] -= dx;
-          if (g2) g2[j * d + t] += dx;
-        }
+  FOR_PAIRS(n1, n2, sym, i, j)
+  {
+    double g = G[i * n2 + j];
+    if (sym && j != i) g += G[j * n2 + i];
+    bool diag = same && i == j;
+    if (diag) acc_diag += g;
+    if (g == 0) continue;
+    double k = diag ? a2 : K[i * n2 + j], gk = g * k;
+    acc_k += gk;
+    if (!needq || diag) continue; /* x == x': q = 0 and the x gradient is 0 */
+    const double *p1 = x1 + i * d, *p2 = x2 + j * d;
+    if (gell) acc_q += gk * sqdist(p1, p2, d);
+    if (g1 || g2) {
+      double c = gk * il2;
+      for (size_t t = 0; t < d; t++) {
+        double dx = c * (p1[t] - p2[t]);
+        if (g1) g1[i * d + t] -= dx;
+        if (g2) g2[j * d + t] += dx;
       }
     }
   }
@@ -709,16 +722,15 @@ static void gp_cov_fwd(const bayes_bound *b)
   double *K = b->y[0];
   walk w = {b, NULL, NULL};
   bayes_kpair p = {NULL, NULL, d, 0};
-  for (size_t i = 0; i < n1; i++) {
+  FOR_PAIRS(n1, n2, same, i, j)
+  {
+    int pos = 0;
     p.x1 = x1 + i * d;
-    for (size_t j = same ? i : 0; j < n2; j++) {
-      int pos = 0;
-      p.x2 = x2 + j * d;
-      p.same = same && i == j;
-      double v = tree_value(&w, root, &p, &pos);
-      K[i * n2 + j] = v;
-      if (same) K[j * n2 + i] = v;
-    }
+    p.x2 = x2 + j * d;
+    p.same = same && i == j;
+    double v = tree_value(&w, root, &p, &pos);
+    K[i * n2 + j] = v;
+    if (same) K[j * n2 + i] = v;
   }
 }
 
@@ -747,21 +759,20 @@ static void gp_cov_bwd(const bayes_bound *b)
   const double *x1 = b->x[0], *x2 = b->x[1], *G = b->gy[0];
   double *g1 = b->gx[0], *g2 = b->gx[1];
   bayes_kpair p = {NULL, NULL, d, 0};
-  for (size_t i = 0; i < n1; i++) {
+  FOR_PAIRS(n1, n2, sym, i, j)
+  {
+    double g = G[i * n2 + j];
+    if (sym && j != i) g += G[j * n2 + i];
+    if (g == 0) continue;
     p.x1 = x1 + i * d;
-    for (size_t j = sym ? i : 0; j < n2; j++) {
-      double g = G[i * n2 + j];
-      if (sym && j != i) g += G[j * n2 + i];
-      if (g == 0) continue;
-      p.x2 = x2 + j * d;
-      p.same = same && i == j;
-      if (w.vals) {
-        pos = 0;
-        tree_value(&w, root, &p, &pos);
-      }
+    p.x2 = x2 + j * d;
+    p.same = same && i == j;
+    if (w.vals) {
       pos = 0;
-      tree_grad(&w, root, &p, &pos, g, g1 ? g1 + i * d : NULL, g2 ? g2 + j * d : NULL);
+      tree_value(&w, root, &p, &pos);
     }
+    pos = 0;
+    tree_grad(&w, root, &p, &pos, g, g1 ? g1 + i * d : NULL, g2 ? g2 + j * d : NULL);
   }
 }
 

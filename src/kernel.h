@@ -28,6 +28,9 @@
  *         v exp(-0.5 Σ_d sin²(π (x_d - x'_d)/p) / l²) (K_r2 of the scaled sines). For D = 1
  *         it is ours with l = ell / 2, v = alpha² (NOT l = ell: GPflow absorbs the factor 4
  *         of MacKay's form into l). For D > 1 it differs as GPyTorch's does.
+ *       For D > 1 this Euclidean-distance form (Stan's, sklearn's) is not positive
+ *       definite in general: a periodic radial function cannot be (Schoenberg). Use a
+ *       product of 1-D periodic kernels of single columns for multi-dimensional periodicity.
  *   linear(sigma = 0)             sigma² + x·x'                        Stan gp_dot_prod_cov
  *   polynomial(degree, c = 1, alpha = 1)
  *                                 alpha² (x·x' + c)^degree, degree a compile-time integer
@@ -108,7 +111,7 @@ typedef enum { BAYES_K_LEAF, BAYES_K_SUM, BAYES_K_PROD, BAYES_K_SCALE } bayes_ke
 typedef struct bayes_kexpr {
   bayes_kexpr_kind kind;
   const bayes_kernel_type *type;          /* LEAF */
-  int hyper_in[BAYES_KERNEL_MAX_HYPER];   /* LEAF */
+  int hyper_in[BAYES_KERNEL_MAX_HYPER];   /* LEAF; entries >= type->nhyper are ignored */
   int scale_in;                           /* SCALE */
   struct bayes_kexpr *a, *b;              /* SUM/PROD: operands; SCALE: a */
 } bayes_kexpr;
@@ -123,7 +126,10 @@ typedef struct bayes_kexpr {
  *   work    = bayes_gp_cov_work(...).
  * Gradients: every hyperparameter input (scalar or ARD vector), the scales, and x1 / x2
  * when they have adjoints (latent inputs). A single rbf with a scalar lengthscale,
- * optionally plus white(), takes a specialised path without per-pair calls. */
+ * optionally plus white(), takes a specialised path without per-pair calls (its bwd
+ * reuses the output instead of recomputing exp); everything else walks the tree per pair
+ * (products recompute their factors' values at the pair in bwd). The same kexpr node may
+ * appear twice in a tree (it is walked twice). */
 extern const bayes_op bayes_op_gp_cov;
 
 /* Doubles of scratch the op needs (set ins->work to this). */

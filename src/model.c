@@ -558,6 +558,11 @@ static void read_params(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
 static void read_param(bayes_mdef *m, bayes_decl *x, const bayes_ynode *k,
                        const bayes_ynode *vv, bayes_diag *d)
 {
+  if (vv->kind == BAYES_Y_SCALAR && vv->style == BAYES_YS_PLAIN && vv->slen == 0) {
+    ERR(d, m, k, "parameter '%s' has no prior: write one after the colon, e.g. %s: normal(0, 1)",
+        x->name, x->name);
+    return;
+  }
   if (vv->kind != BAYES_Y_MAP) {
     x->expr = node_expr(m, vv, d, &x->expr_text);
     return;
@@ -606,7 +611,13 @@ static void read_exprs(bayes_mdef *m, const bayes_ynode *v, bayes_decl_kind kind
   for (size_t i = 0; i < v->n; i++) {
     bayes_decl *x = new_decl(m, d, v->keys[i], kind, (int)i);
     if (!x) continue;
-    x->expr = node_expr(m, v->vals[i], d, &x->expr_text);
+    const bayes_ynode *vv = v->vals[i];
+    if (vv->kind == BAYES_Y_SCALAR && vv->style == BAYES_YS_PLAIN && vv->slen == 0) {
+      ERR(d, m, v->keys[i], "'%s' has no expression: write one after the colon", x->name);
+      x->state = 3;
+      continue;
+    }
+    x->expr = node_expr(m, vv, d, &x->expr_text);
     if (!x->expr) x->state = 3;
   }
 }
@@ -719,6 +730,31 @@ static void read_inference(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
   }
 }
 
+/* A NUL escape ("a\0b") would silently cut a name or an expression short wherever the
+ * text is used as a C string, so it is refused once, here, for the whole file. Returns
+ * the number reported. */
+static int check_nul(bayes_mdef *m, const bayes_ynode *n, bayes_diag *d)
+{
+  int bad = 0;
+  if (n->kind == BAYES_Y_SCALAR) {
+    if (strlen(n->str) != n->slen) {
+      ERR(d, m, n, "this text contains a NUL character (\\0), which is not allowed");
+      bad = 1;
+    }
+    return bad;
+  }
+  for (size_t i = 0; i < n->n; i++) {
+    if (n->kind == BAYES_Y_MAP) {
+      bad += check_nul(m, n->keys[i], d);
+      bad += check_nul(m, n->vals[i], d);
+    } else {
+      bad += check_nul(m, n->items[i], d);
+    }
+    if (d->limit_hit) break;
+  }
+  return bad;
+}
+
 int bayes_mdef_read(bayes_mdef *m, const char *path, const bayes_load_opts *opts,
                     bayes_diag *d)
 {
@@ -755,7 +791,8 @@ int bayes_mdef_read(bayes_mdef *m, const char *path, const bayes_load_opts *opts
                 "a model file must be a mapping with keys such as model, parameters, likelihood");
     return BAYES_EDATA;
   }
-  m->stop = m->have_data_file || !(opts && opts->data_file) ? false : true;
+  if (check_nul(m, root, d)) return BAYES_EDATA;
+  m->stop = opts && opts->data_file && !m->have_data_file;
   /* data first, so that every later section can see every data name */
   const bayes_ynode *sec;
   if ((sec = bayes_ymap_get(root, "data"))) read_data(m, sec, d);
@@ -767,7 +804,8 @@ int bayes_mdef_read(bayes_mdef *m, const char *path, const bayes_load_opts *opts
       m->stop = true; /* a misspelt section: its names would all be "unknown" */
     } else if (strcmp(key, "model") == 0) {
       if (v->kind != BAYES_Y_SCALAR || !is_ident(v->str))
-        ERR(d, m, v, "the model name must be an identifier (letters, digits and _)");
+        ERR(d, m, v, "the model name must be one word of ASCII letters, digits and _ (it names "
+            "the output files)");
       else {
         m->name = v->str;
         m->name_line = v->line;

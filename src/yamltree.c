@@ -159,8 +159,11 @@ static void parser_error(loader *L)
   if (p->error == YAML_READER_ERROR) {
     offset_pos(L->src, p->problem_offset, &line, &col);
     if (p->problem_value != -1)
-      bayes_error(L->d, L->src, line, col, 1, "%s (byte 0x%02X); a model or data file must be "
-                  "UTF-8 text", problem, (unsigned)p->problem_value & 0xFFu);
+      bayes_error(L->d, L->src, line, col, 1, "%s (byte 0x%02X)%s", problem,
+                  (unsigned)p->problem_value & 0xFFu,
+                  strstr(problem, "UTF-8") ? "; a model or data file must be UTF-8 text"
+                  : p->problem_value == 0 ? "; this does not look like a text file"
+                                          : "");
     else
       bayes_error(L->d, L->src, line, col, 1, "%s", problem);
     return;
@@ -174,7 +177,8 @@ static void parser_error(loader *L)
   long pl;
   if (at == '\t') {
     bayes_error(L->d, L->src, line, col, 1,
-                "a tab character here: YAML does not allow tabs for indentation; use spaces");
+                "found character that cannot start any token: a tab; YAML does not allow tabs "
+                "for indentation, use spaces");
   } else if (strcmp(problem, "mapping values are not allowed in this context") == 0 &&
              line_has_expr_colon(L->src, p->problem_mark.line)) {
     bayes_error(L->d, L->src, line, col, 1,
@@ -215,9 +219,16 @@ static void parser_error(loader *L)
              (strstr(context, "flow sequence") || strstr(context, "flow mapping")) &&
              p->context_mark.line != p->problem_mark.line) {
     int fs = strstr(context, "flow sequence") != NULL;
-    bayes_error(L->d, L->src, col1(p->context_mark.line), col1(p->context_mark.column), 1,
-                "this '%c' is never closed: expected ',' or '%c' before line %d", fs ? '[' : '{',
-                fs ? ']' : '}', line);
+    size_t e = off;
+    while (e < L->src->len && strchr(" \t\r\n", L->src->text[e])) e++;
+    if (e >= L->src->len)
+      bayes_error(L->d, L->src, col1(p->context_mark.line), col1(p->context_mark.column), 1,
+                  "this '%c' is never closed: the file ends before its '%c'", fs ? '[' : '{',
+                  fs ? ']' : '}');
+    else
+      bayes_error(L->d, L->src, col1(p->context_mark.line), col1(p->context_mark.column), 1,
+                  "this '%c' is never closed: expected ',' or '%c' before line %d",
+                  fs ? '[' : '{', fs ? ']' : '}', line);
   } else if (strstr(problem, "did not find expected ','") && strstr(context, "flow mapping") &&
              (at == '[' || at == '{' || at == '(')) {
     bayes_error(L->d, L->src, line, col, 1,
@@ -500,11 +511,6 @@ static bayes_ynode *load_node(loader *L, yaml_event_t *ev, int depth, size_t *si
     }
     n->str = s;
     n->slen = len;
-    if (memchr(s, '\0', len)) {
-      bayes_error(L->d, L->src, n->line, n->col, 1,
-                  "this text contains a NUL character (\\0), which is not allowed");
-      L->errs++;
-    }
     if (ev->data.scalar.tag) check_tag(L, ev, ev->data.scalar.tag);
     switch (ev->data.scalar.style) {
     case YAML_SINGLE_QUOTED_SCALAR_STYLE: n->style = BAYES_YS_SINGLE; break;

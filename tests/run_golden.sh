@@ -19,6 +19,12 @@ if [ ! -x "$BAYESRUN" ]; then
   exit 99
 fi
 
+# a hang is a failure too (where coreutils' timeout exists): 124 is its exit code
+limit=
+if command -v timeout >/dev/null 2>&1; then
+  limit="timeout ${GOLDEN_TIMEOUT:-300}"
+fi
+
 tmp=${TMPDIR:-/tmp}/bayesrun_golden.$$
 mkdir -p "$tmp" || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -54,9 +60,14 @@ for name in $cases; do
   if [ -f "$base.data.json" ]; then
     set -- "$@" --data "$base.data.json"
   fi
-  ${VALGRIND:-} "$BAYESRUN" "$@" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null
+  $limit ${VALGRIND:-} "$BAYESRUN" "$@" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null
   rc=$?
   echo "exit: $rc" >>"$tmp/stderr"
+  if [ -n "$limit" ] && [ "$rc" -eq 124 ]; then
+    echo "FAIL: $name (did not finish within ${GOLDEN_TIMEOUT:-300} s)"
+    fail=$((fail + 1))
+    continue
+  fi
   if [ "$rc" -ge 128 ]; then
     echo "FAIL: $name (killed by signal $((rc - 128)): bayesrun crashed)"
     fail=$((fail + 1))

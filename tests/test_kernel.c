@@ -20,7 +20,8 @@
 
 #define GRAD_TOL 1e-6
 #define MAXIN 20
-#define MAXV 64
+#define MAXV 256          /* doubles per input */
+#define KMAX (64 * 64)    /* output elements of the small cases */
 
 static gsl_rng *rng;
 
@@ -220,7 +221,7 @@ static double ref_tree(const kcase *c, const bayes_kexpr *k, const double *x, co
 
 static void kc_compare_ref(kcase *c, double tol)
 {
-  double K[MAXV * MAXV];
+  double *K = malloc(c->n1 * c->n2 * sizeof(double));
   kc_eval(c, K);
   for (size_t i = 0; i < c->n1; i++)
     for (size_t j = 0; j < c->n2; j++) {
@@ -230,6 +231,7 @@ static void kc_compare_ref(kcase *c, double tol)
       ck_assert_msg(fabs(v - r) <= tol * fmax(1.0, fabs(r)),
                     "K[%zu,%zu] = %.17g, reference %.17g", i, j, v, r);
     }
+  free(K);
 }
 
 /* ---- x2 == x1 as the same slot: a hand-built program and its own FD check ---- */
@@ -264,7 +266,7 @@ static double same_slot_grad_check(kcase *c, char *report, size_t len)
     if (k != 1 && c->diff[k])
       memcpy(bayes_exec_val(ex, slot[k]), c->val[k], bayes_shape_size(&c->xs[k]) * sizeof(double));
   size_t n = c->n1 * c->n1;
-  double wts[MAXV * MAXV];
+  double *wts = malloc(n * sizeof(double));
   for (size_t j = 0; j < n; j++) wts[j] = 0.5 + gsl_rng_uniform(rng);
   ex->grad = true;
   bayes_exec_one(ex, ii);
@@ -298,6 +300,7 @@ static double same_slot_grad_check(kcase *c, char *report, size_t len)
       }
     }
   }
+  free(wts);
   bayes_exec_free(ex);
   bayes_prog_destroy(&p);
   return worst;
@@ -479,7 +482,7 @@ START_TEST(test_rbf_fast_vs_general)
       b.root = kc_bin(&b, BAYES_K_SUM,
                       kc_leaf(&b, "rbf", kc_in(&b, d, ellv), kc_s(&b, 1.2), -1),
                       kc_leaf(&b, "white", kc_s(&b, 0.4), -1, -1));
-      double Ka[MAXV], Kb[MAXV];
+      double Ka[KMAX], Kb[KMAX];
       kc_eval(&a, Ka);
       kc_eval(&b, Kb);
       for (size_t i = 0; i < a.n1 * a.n2; i++) ck_assert_double_eq_tol(Ka[i], Kb[i], 1e-14);
@@ -624,7 +627,7 @@ END_TEST
 
 static void assert_psd(const double *K, size_t n, const char *what)
 {
-  double A[MAXV * MAXV];
+  double A[KMAX];
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < n; j++) {
       ck_assert_msg(K[i * n + j] == K[j * n + i], "%s: not symmetric at %zu,%zu", what, i, j);
@@ -636,7 +639,7 @@ static void assert_psd(const double *K, size_t n, const char *what)
 
 START_TEST(test_symmetric_psd)
 {
-  double K[MAXV * MAXV];
+  double K[KMAX];
   for (int rep = 0; rep < 5; rep++) {
     for (int t = 0; all_kernels[t]; t++)
       for (size_t d = 1; d <= 3; d += 2) {
@@ -830,6 +833,35 @@ START_TEST(test_dump)
 }
 END_TEST
 
+/* More points than one 64 x 64 tile of the one-triangle loops, N not a multiple of it:
+ * values, and gradients through both the rbf path and the general one. */
+START_TEST(test_many_points)
+{
+  char rep[256];
+  for (int w = 0; w < 3; w++) {
+    kcase c;
+    kc_init(&c, 150, 150, 1, true, false);
+    if (w == 0)
+      c.root = kc_bin(&c, BAYES_K_SUM, kc_any(&c, "rbf", false), kc_any(&c, "white", false));
+    else if (w == 1)
+      c.root = kc_bin(&c, BAYES_K_SUM, kc_any(&c, "matern52", false), kc_any(&c, "white", false));
+    else
+      c.root = combo(&c, 2, false);
+    kc_compare_ref(&c, 1e-12);
+    double e = same_slot_grad_check(&c, rep, sizeof rep);
+    ck_assert_msg(e < GRAD_TOL, "same slot, case %d: error %g: %s", w, e, rep);
+    c.diff[0] = c.diff[1] = false; /* data x */
+    grad_ok(&c, "many points, data x");
+    c.same = false; /* a cross-covariance of 150 x 70 points */
+    c.n2 = 70;
+    c.xs[1] = bayes_shape_vec(70);
+    c.diff[0] = c.diff[1] = true;
+    kc_compare_ref(&c, 1e-12);
+    grad_ok(&c, "many points, cross");
+  }
+}
+END_TEST
+
 static Suite *kernel_suite(void)
 {
   Suite *s = suite_create("kernel");
@@ -851,6 +883,7 @@ static Suite *kernel_suite(void)
   tcase_add_test(tc, test_domain_failures);
   tcase_add_test(tc, test_check_errors);
   tcase_add_test(tc, test_dump);
+  tcase_add_test(tc, test_many_points);
   suite_add_tcase(s, tc);
   return s;
 }
