@@ -122,6 +122,11 @@ static int compile_data(bayes_cc *c, bayes_decl *x)
       bayes_diag_add(c->d, BAYES_DIAG_WARNING, &m->src, x->line, x->col, x->len,
                      "the value of '%s' in the --data file replaces the one given here", x->name);
     ((bayes_named_value *)nv)->used = true;
+    if (nv->bad) {
+      bayes_dataset_explain(&m->arena, nv == bayes_dataset_get(&m->data_file, x->name)
+                                           ? &m->data_file : &m->inline_file, nv, c->d);
+      return -1;
+    }
     v = nv->val;
     have = true;
   } else if (x->has_value) {
@@ -129,6 +134,11 @@ static int compile_data(bayes_cc *c, bayes_decl *x)
     have = true;
   } else if (m->have_inline_file && (nv = bayes_dataset_get(&m->inline_file, x->name))) {
     ((bayes_named_value *)nv)->used = true;
+    if (nv->bad) {
+      bayes_dataset_explain(&m->arena, nv == bayes_dataset_get(&m->data_file, x->name)
+                                           ? &m->data_file : &m->inline_file, nv, c->d);
+      return -1;
+    }
     v = nv->val;
     have = true;
   }

@@ -1238,16 +1238,86 @@ static int bound_like(bayes_cc *c, const bayes_ast *bound, int y)
     EERR(c, bound, "the truncation bound does not match the variate's shape");
     return -1;
   }
+  /* one normalising term per element of y, also when the bound is a single value */
+  if (bayes_cc_slot(c, bs[0])->n != bayes_cc_slot(c, y)->n) {
+    bayes_shape ys = bayes_cc_slot(c, y)->shape;
+    first = c->prog->nins;
+    bool is_int = (bayes_cc_slot(c, bs[0])->flags & BAYES_SLOT_INT) != 0;
+    int i = bayes_fn_emit(&fx, &bayes_op_broadcast, 1, &bs[0], 1, &ys, is_int);
+    if (i < 0) return -1;
+    int o = c->prog->ins[i].out[0];
+    if (bayes_cc_emit_done(c, first)) return -1;
+    return o;
+  }
   return bs[0];
 }
 
+/* A variate outside its truncation bounds has density zero. Checked once when both are
+ * known before sampling; otherwise by this op, which adds 0 or -inf to the log density.
+ * in: [y, bound] (bound n or 1 elements); iarg[0]: 0 lower (y >= b), 1 upper (y <= b). */
+static void trunc_check_fwd(const bayes_bound *b)
+{
+  size_t n = b->xn[0], ib = bayes_inc(b->xn[1]);
+  double r = 0;
+  for (size_t i = 0; i < n; i++) {
+    double yi = b->x[0][i], bi = b->x[1][i * ib];
+    if (b->ins->iarg[0] ? yi > bi : yi < bi) r = -INFINITY;
+  }
+  b->y[0][0] = r;
+}
+
+static const bayes_op op_trunc_check = {"truncation_check", trunc_check_fwd, NULL, NULL};
+
+static int trunc_bounds_ok(bayes_cc *c, const bayes_ast *at, int y, int bound, bool upper,
+                           const char *yname, int *term)
+{
+  *term = -1;
+  const bayes_slot *ys = bayes_cc_slot(c, y), *bsl = bayes_cc_slot(c, bound);
+  if ((ys->flags & BAYES_SLOT_CONST) && (bsl->flags & BAYES_SLOT_CONST)) {
+    const double *yv = c->prog->consts + ys->off, *bv = c->prog->consts + bsl->off;
+    size_t ib = bayes_inc(bsl->n);
+    for (size_t i = 0; i < ys->n; i++)
+      if (upper ? yv[i] > bv[i * ib] : yv[i] < bv[i * ib]) {
+        if (ys->n == 1)
+          EERR(c, at, "%s = %.17g is %s the truncation bound %.17g", yname ? yname : "the variate",
+               yv[i], upper ? "above" : "below", bv[i * ib]);
+        else
+          EERR(c, at, "%s[%zu] = %.17g is %s the truncation bound %.17g",
+               yname ? yname : "the variate", i + 1, yv[i], upper ? "above" : "below", bv[i * ib]);
+        return -1;
+      }
+    return 0;
+  }
+  if (!(ys->flags & BAYES_SLOT_CONST)) return 0; /* a parameter: its transform keeps it inside */
+  int in[2] = {y, bound};
+  bayes_shape sc = bayes_shape_scalar();
+  int first = c->prog->nins;
+  int i = bayes_prog_add(c->prog, &op_trunc_check, 2, in, 1, &sc, false);
+  if (i < 0) return c->d->oom = 1, -1;
+  c->prog->ins[i].iarg[0] = upper;
+  c->prog->ins[i].line = at->line;
+  c->prog->ins[i].col = at->col;
+  *term = c->prog->ins[i].out[0];
+  return bayes_cc_emit_done(c, first);
+}
+
 /* Sum over the elements of y of log(F(U) - F(L)) (or log(1 - F(L)), or log F(U)). */
-static int trunc_norm(bayes_cc *c, const bayes_dcall *dc, int y)
+static int trunc_norm(bayes_cc *c, const bayes_dcall *dc, int y, const char *yname, int *chk)
 {
   const bayes_ast *call = dc->inner;
   int lo = -1, hi = -1, r;
   if (dc->trunc_lower && (lo = bound_like(c, dc->trunc_lower, y)) < 0) return -1;
   if (dc->trunc_upper && (hi = bound_like(c, dc->trunc_upper, y)) < 0) return -1;
+  chk[0] = chk[1] = -1;
+  if (lo >= 0 && trunc_bounds_ok(c, dc->trunc_lower, y, lo, false, yname, &chk[0])) return -1;
+  if (hi >= 0 && trunc_bounds_ok(c, dc->trunc_upper, y, hi, true, yname, &chk[1])) return -1;
+  if (lo >= 0 && dc->dist->discrete) {
+    /* P(K >= L) = 1 - F(L - 1) for a distribution on the integers (as Stan does) */
+    int one = const_scalar(c, 1, true);
+    int s2[2] = {lo, one};
+    const bayes_ast *at[2] = {dc->trunc_lower, dc->trunc_lower};
+    if (one < 0 || (lo = call_named(c, "__sub", 2, s2, at, dc->trunc_lower)) < 0) return -1;
+  }
   if (lo >= 0 && hi >= 0) {
     int fu = plain_lpdf(c, call, dc->dist, hi, NULL, true, BAYES_DF_LCDF);
     int fl = fu < 0 ? -1 : plain_lpdf(c, call, dc->dist, lo, NULL, true, BAYES_DF_LCDF);
@@ -1299,11 +1369,18 @@ int bayes_cc_dist_lpdf(bayes_cc *c, const bayes_ast *e, int y, const char *yname
     const bayes_ast *inner = dc.inner;
     int lp = plain_lpdf(c, inner, dc.dist, y, yname, false, BAYES_DF_LPDF);
     if (lp < 0) return -1;
-    int nz = trunc_norm(c, &dc, y);
+    int chk[2];
+    int nz = trunc_norm(c, &dc, y, yname, chk);
     if (nz < 0) return -1;
     int s2[2] = {lp, nz};
     const bayes_ast *at[2] = {e, e};
-    return call_named(c, "__sub", 2, s2, at, e);
+    int r = call_named(c, "__sub", 2, s2, at, e);
+    for (int k = 0; k < 2 && r >= 0; k++)
+      if (chk[k] >= 0) {
+        int s3[2] = {r, chk[k]};
+        r = call_named(c, "__add", 2, s3, at, e);
+      }
+    return r;
   }
   /* mixture(w, d1, ..., dk): sum_i log sum_k w_k p_k(y_i) */
   const bayes_ast *call = dc.call;

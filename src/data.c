@@ -278,8 +278,6 @@ static int value_from_yaml(bayes_arena *a, const bayes_ynode *n, const bayes_src
 
 int bayes_data_load_json(bayes_arena *a, bayes_src *src, bayes_dataset *ds, bayes_diag *d)
 {
-  int bad = 0;
-
   /* the dataset is (re)initialised here, so a failed load leaves it safe to destroy */
   memset(ds, 0, sizeof *ds);
   ds->src = src;
@@ -296,25 +294,38 @@ int bayes_data_load_json(bayes_arena *a, bayes_src *src, bayes_dataset *ds, baye
     const bayes_ynode *k = root->keys[i];
     bayes_named_value *nv = &ds->v[ds->n];
     memset(nv, 0, sizeof *nv);
-    /* keep going after a bad value: report every bad entry of the file at once */
-    if (value_from_yaml(a, root->vals[i], src, &nv->val, d, k->str) != 0) {
-      bad = 1;
-      continue;
+    /* a value that is not numeric data is kept aside: it is an error only if the model
+     * uses it (bayes_dataset_explain), as CmdStan ignores keys a model does not read */
+    bayes_diag quiet;
+    bayes_diag_init(&quiet);
+    if (value_from_yaml(a, root->vals[i], src, &nv->val, &quiet, k->str) != 0) {
+      if (quiet.oom) {
+        bayes_diag_destroy(&quiet);
+        goto oom;
+      }
+      nv->bad = true;
+      nv->node = root->vals[i];
     }
+    bayes_diag_destroy(&quiet);
     nv->name = k->str;
     nv->line = k->line;
     nv->col = k->col;
     ds->n++;
   }
-  if (bad) goto fail;
   return 0;
 
 oom:
   d->oom = 1;
   bayes_error(d, NULL, 0, 0, 0, "out of memory while reading %s", src->path);
-fail:
   bayes_dataset_destroy(ds);
   return -1;
+}
+
+void bayes_dataset_explain(bayes_arena *a, const bayes_dataset *ds,
+                           const bayes_named_value *nv, bayes_diag *d)
+{
+  bayes_value v;
+  if (nv->node) value_from_yaml(a, nv->node, ds->src, &v, d, nv->name);
 }
 
 void bayes_dataset_destroy(bayes_dataset *ds)

@@ -31,6 +31,11 @@ typedef struct {
   bayes_value val;
   int line, col;           /* of the key */
   bool used;               /* set by the compiler; unused keys are listed by --verbose */
+  /* A key whose value is not numeric data (a string, a boolean, a CmdStan tuple) is kept
+   * unconverted: data files may hold keys the model does not use. bad is set and the
+   * problem is reported only if the model asks for it (bayes_dataset_explain). */
+  bool bad;
+  const bayes_ynode *node;
 } bayes_named_value;
 
 typedef struct {
@@ -47,7 +52,10 @@ int bayes_data_load_json(bayes_arena *a, bayes_src *src, bayes_dataset *ds, baye
  * the CSV file. */
 int bayes_data_load_csv_column(bayes_arena *a, bayes_src *src, const char *column,
                                bayes_value *out, bayes_diag *d);
-void bayes_dataset_destroy(bayes_dataset *ds);   /* frees the array, not the arena */
+void bayes_dataset_destroy(bayes_dataset *ds);
+/* Reports (located in the data file) why a bad entry is not usable data. */
+void bayes_dataset_explain(bayes_arena *a, const bayes_dataset *ds,
+                           const bayes_named_value *nv, bayes_diag *d);   /* frees the array, not the arena */
 const bayes_named_value *bayes_dataset_get(const bayes_dataset *ds, const char *name);
 
 #endif

@@ -54,6 +54,10 @@ int bayes_ws_read_point(bayes_ws *w, const char *path, bool unconstrained, doubl
       continue;
     }
     const bayes_param_info *p = &m->pinfo[i];
+    if (ds.v[k].bad) {
+      bayes_dataset_explain(&a, &ds, &ds.v[k], &d);
+      continue;
+    }
     const bayes_value *v = &ds.v[k].val;
     size_t want = unconstrained ? p->unc_size : p->size;
     bool shape_ok = v->n == want;

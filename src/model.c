@@ -127,6 +127,83 @@ static bayes_ast *node_expr(bayes_mdef *m, const bayes_ynode *n, bayes_diag *d,
 }
 
 
+/* Expressions are written as YAML scalars, and three things in them look like YAML
+ * syntax: a value starting with '[' (a vector literal or comprehension) reads as a flow
+ * list, the ': ' of a conditional `c ? a : b` reads as a mapping, and brackets inside a
+ * call in a one-line {...} long form break the flow mapping. So libyaml is given a copy
+ * of the text in which exactly those characters are replaced by a letter: same length,
+ * same positions. Expressions are always re-read from the original text by position
+ * (node_expr), so the masking never changes what an expression means; only how YAML
+ * groups the file. Data sections are left alone except inside calls. */
+static const char *const expr_sections[] = {"parameters", "transformed", "likelihood",
+                                            "generated", "factors", NULL};
+
+static void mask_calls(char *p, char *end)
+{
+  /* brackets nested in parentheses, outside quotes */
+  int paren = 0;
+  char q = 0;
+  for (; p < end; p++) {
+    if (q) {
+      if (*p == q) q = 0;
+    } else if (*p == '"' || *p == '\'') {
+      q = *p;
+    } else if (*p == '(') {
+      paren++;
+    } else if (*p == ')') {
+      if (paren) paren--;
+    } else if (paren && (*p == '[' || *p == ']' || *p == '{' || *p == '}')) {
+      *p = 'Q';
+    }
+  }
+}
+
+static char *mask_yaml(const char *text, size_t len)
+{
+  char *t = bayes_malloc(len + 1);
+  if (!t) return NULL;
+  memcpy(t, text, len + 1);
+  bool expr = false, data = false;
+  for (char *line = t; line < t + len;) {
+    char *eol = memchr(line, '\n', (size_t)(t + len - line));
+    if (!eol) eol = t + len;
+    if (line[0] != ' ' && line[0] != '\t' && line[0] != '#' && line[0] != '\n' &&
+        line[0] != '\r' && line < eol) {
+      /* a top-level key: which section are we in? */
+      size_t kl = strcspn(line, ":\n");
+      char key[32] = "";
+      if (kl < sizeof key) memcpy(key, line, kl), key[kl] = '\0';
+      expr = in_list(key, expr_sections);
+      data = strcmp(key, "data") == 0;
+    } else if (expr || data) {
+      char *p = line;
+      while (p < eol && (*p == ' ' || *p == '\t')) p++;
+      char *v = NULL;
+      if (p < eol && *p == '-' && p + 1 < eol && p[1] == ' ') {
+        v = p + 1;
+      } else {
+        char *k = p;
+        while (k < eol && (isalnum((unsigned char)*k) || *k == '_')) k++;
+        if (k > p && k + 1 < eol && k[0] == ':' && (k[1] == ' ' || k[1] == '\t')) v = k + 1;
+      }
+      if (v) {
+        while (v < eol && (*v == ' ' || *v == '\t')) v++;
+        if (v < eol && *v == '{') {
+          mask_calls(v, eol);
+        } else if (expr && v < eol && !strchr("\"'|>&*!#", *v)) {
+          if (*v == '[') *v = 'Q';
+          /* ': ' inside the expression (a conditional) */
+          for (char *c = v; c + 1 < eol; c++)
+            if (*c == ':' && (c[1] == ' ' || c[1] == '\t')) *c = 'Q';
+            else if (*c == ' ' && c[1] == '#') break; /* a comment follows */
+        }
+      }
+    }
+    line = eol + 1;
+  }
+  return t;
+}
+
 /* In a YAML flow mapping a comma ends a plain scalar, so {prior: normal(0, 5), lower: 0}
  * would reach us as "normal(0" and a stray key "5)". Model sections are written that way
  * (the spec's long form), so flow mappings there are split again from the raw source,
@@ -784,7 +861,18 @@ int bayes_mdef_read(bayes_mdef *m, const char *path, const bayes_load_opts *opts
   }
   /* an early return means nothing worth compiling was read */
   m->stop = true;
-  bayes_ynode *root = bayes_yaml_load(&m->arena, &m->src, d);
+  bayes_src masked = m->src;
+  masked.text = mask_yaml(m->src.text, m->src.len);
+  if (!masked.text) {
+    d->oom = 1;
+    return BAYES_EINTERNAL;
+  }
+  size_t first_msg = d->n;
+  bayes_ynode *root = bayes_yaml_load(&m->arena, &masked, d);
+  /* messages point at the user's text, not the masked copy */
+  for (size_t i = first_msg; i < d->n; i++)
+    if (d->m[i].src == &masked) d->m[i].src = &m->src;
+  bayes_free(masked.text);
   if (!root) return BAYES_EDATA;
   if (root->kind != BAYES_Y_MAP) {
     bayes_error(d, &m->src, root->line, root->col, 1,

@@ -1,5 +1,5 @@
 #!/bin/sh
-# check_models.sh — every shipped model (models/*.yaml) must pass `bayesrun check` and
+# check_models.sh — every shipped model (models/*.yaml, the test models in tests/data and the examples) must pass `bayesrun check` and
 # give a non-empty Graphviz graph from `bayesrun graph`. Run by `make check` with
 # top_srcdir and BAYESRUN set; prints PASS/FAIL per model and exits 1 on any failure.
 # It must not depend on anything but the CLI and the model files.
@@ -18,7 +18,7 @@ fi
 pass=0
 fail=0
 found=0
-for model in "$top_srcdir"/models/*.yaml; do
+for model in "$top_srcdir"/models/*.yaml "$top_srcdir"/tests/data/*.yaml "$top_srcdir"/examples/*/*.yaml; do
   [ -f "$model" ] || continue
   found=$((found + 1))
   name=$(basename "$model" .yaml)

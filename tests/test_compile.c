@@ -80,16 +80,6 @@ static void rtrim(char *s)
   while (n && (s[n - 1] == '\n' || s[n - 1] == ' ')) s[--n] = '\0';
 }
 
-/* Known bugs, reported with reproducers: skipped with a message unless
- * BAYES_TEST_KNOWN_BUGS=1, so that the suite stays green until they are fixed. */
-static bool skip_known_bug(const char *what)
-{
-  const char *e = getenv("BAYES_TEST_KNOWN_BUGS");
-  if (e && strcmp(e, "1") == 0) return false;
-  fprintf(stderr, "SKIP (known bug, reported): %s\n", what);
-  return true;
-}
-
 /* ---- constant folding ---- */
 
 /* Whether an instruction of the per-evaluation tape (the dump up to its first "; "
@@ -533,7 +523,6 @@ END_TEST
  * (section 4), and vector literals with indexed or multiplied elements. */
 START_TEST(test_unquoted_brackets)
 {
-  if (skip_known_bug("unquoted [...] expressions containing [ or * are YAML errors")) return;
   bayes_model *m = load_text("model: unquoted\n"
                              "data:\n"
                              "  N: 3\n"

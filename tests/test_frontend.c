@@ -984,7 +984,22 @@ START_TEST(data_json_errors)
   const char *t = "{\"X\": [[1, 2, 3, 4], [5, 6, 7, 8], [1, 2]],\n"
                   " \"b\": [1, \"x\"],\n \"c\": [[[[[1]]]]],\n \"d\": [[1, 2], 3],\n"
                   " \"e\": [1, [2]], \"f\": {\"g\": 1}, \"h\": null, \"i\": true}\n";
-  ck_assert_int_eq(load_json(&a, &s, "bad.json", t, &ds, &out), -1);
+  /* values that are not numeric data do not fail the load (a data file may hold keys the
+   * model does not use); each is marked bad and explained when the model asks for it */
+  ck_assert_int_eq(load_json(&a, &s, "bad.json", t, &ds, &out), 0);
+  free(out);
+  ck_assert_uint_eq(ds.n, 8);
+  {
+    bayes_diag d;
+    bayes_diag_init(&d);
+    for (size_t i = 0; i < ds.n; i++) {
+      ck_assert_msg(ds.v[i].bad, "%s should be marked bad", ds.v[i].name);
+      bayes_dataset_explain(&a, &ds, &ds.v[i], &d);
+    }
+    out = diag_str(&d);
+    ck_assert_int_eq(d.nerr, 8);
+    bayes_diag_destroy(&d);
+  }
   snprintf(want, sizeof want,
            "%1$s:1:36: error: X[3] has 2 elements, expected 4\n"
            "{\"X\": [[1, 2, 3, 4], [5, 6, 7, 8], [1, 2]],\n"
@@ -1014,15 +1029,24 @@ START_TEST(data_json_errors)
            s.path);
   ck_assert_str_eq(out, want);
   free(out);
-  ck_assert_ptr_null(ds.v);
-  ck_assert_uint_eq(ds.n, 0);
+  bayes_dataset_destroy(&ds);
   bayes_src_destroy(&s);
 
   /* ragged deeper down */
   ck_assert_int_eq(load_json(&a, &s, "r.json", "{\"T\": [[[1, 2], [3, 4]], [[5, 6], [7]]]}",
-                             &ds, &out), -1);
+                             &ds, &out), 0);
+  free(out);
+  {
+    bayes_diag d;
+    bayes_diag_init(&d);
+    ck_assert(ds.n == 1 && ds.v[0].bad);
+    bayes_dataset_explain(&a, &ds, &ds.v[0], &d);
+    out = diag_str(&d);
+    bayes_diag_destroy(&d);
+  }
   ck_assert_ptr_nonnull(strstr(out, "error: T[2, 2] has 1 element, expected 2\n"));
   free(out);
+  bayes_dataset_destroy(&ds);
   bayes_src_destroy(&s);
 
   ck_assert_int_eq(load_json(&a, &s, "l.json", "[1, 2]", &ds, &out), -1);
