@@ -110,8 +110,10 @@ int bayes_ws_unconstrain(bayes_ws *w, const double *const *values, double *theta
 int bayes_ws_read_point(bayes_ws *w, const char *path, bool unconstrained, double *theta,
                         char **messages);
 
-/* Gradient of the log density with respect to the CONSTRAINED parameters, evaluated at
- * the unconstrained point theta; grads[i] (size elements) for parameter i. */
+/* Gradient of the log density with respect to the CONSTRAINED parameters (each partial
+ * holding the other parameters' constrained values fixed), evaluated at the unconstrained
+ * point theta; grads[i] (size elements) for parameter i. There is no Jacobian term in the
+ * constrained space: the BAYES_LD_JACOBIAN flag is ignored. */
 int bayes_ws_constrained_gradient(bayes_ws *w, const double *theta, unsigned flags,
                                   double *lp, double *const *grads);
 

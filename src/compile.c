@@ -132,6 +132,14 @@ static int compile_data(bayes_cc *c, bayes_decl *x)
   } else if (x->has_value) {
     v = x->value;
     have = true;
+    const bayes_named_value *shadow =
+        m->have_inline_file ? bayes_dataset_get(&m->inline_file, x->name) : NULL;
+    if (shadow) {
+      ((bayes_named_value *)shadow)->used = true;
+      bayes_diag_add(c->d, BAYES_DIAG_WARNING, &m->src, x->line, x->col, x->len,
+                     "'%s' is given here and also in %s; the value given here is used",
+                     x->name, m->inline_file.src ? m->inline_file.src->path : "the data file");
+    }
   } else if (m->have_inline_file && (nv = bayes_dataset_get(&m->inline_file, x->name))) {
     ((bayes_named_value *)nv)->used = true;
     if (nv->bad) {
@@ -391,7 +399,12 @@ static int implied_shape(bayes_cc *c, const bayes_dcall *dc, bayes_shape *out)
   if (d->kind == BAYES_DIST_MULTIVARIATE) {
     char err[256] = "";
     if (!d->mv_shape || d->mv_shape(n + 1, sp, out, err, sizeof err) != 0) {
-      EERR(c, call, "%s: %s", d->name, err[0] ? err : "give the parameter a shape");
+      if (!err[0]) snprintf(err, sizeof err, "give the parameter a shape");
+      size_t nl = strlen(d->name);
+      if (strncmp(err, d->name, nl) == 0 && (err[nl] == ' ' || err[nl] == ':'))
+        EERR(c, call, "%s", err);
+      else
+        EERR(c, call, "%s: %s", d->name, err);
       return -1;
     }
     return 0;
@@ -424,6 +437,34 @@ static bool shape_too_large(bayes_cc *c, const bayes_shape *s, const bayes_ast *
   EERR(c, at, "'%s' would have %.0f elements; at most %d are supported", name, n,
        BAYES_MAX_ELEMENTS);
   return true;
+}
+
+/* The parameter declared after x on which `slot` depends, or NULL. A parameter's bounds
+ * may use data and earlier parameters only (spec section 3): points are mapped to the
+ * unconstrained space in declaration order. */
+static bayes_decl *later_param_dep(bayes_cc *c, int slot, const bayes_decl *x)
+{
+  bayes_prog *p = c->prog;
+  if (bayes_cc_is_const(c, slot)) return NULL;
+  unsigned char *need = bayes_calloc((size_t)p->nslots + 1, 1);
+  if (!need) return NULL;
+  need[slot] = 1;
+  for (int i = p->nins - 1; i >= 0; i--) {
+    if (c->mod->dead[i]) continue;
+    const bayes_instr *ins = &p->ins[i];
+    bool any = false;
+    for (int k = 0; k < ins->nout; k++) any |= need[ins->out[k]];
+    if (any)
+      for (int k = 0; k < ins->nin; k++) need[ins->in[k]] = 1;
+  }
+  bayes_decl *found = NULL;
+  for (size_t i = 0; i < c->m->ndecls && !found; i++) {
+    bayes_decl *y = c->m->decls[i];
+    if (y->kind != BAYES_DECL_PARAM || y->param_index <= x->param_index || y->state != 2) continue;
+    if (need[c->mod->pc[y->param_index].u_slot]) found = y;
+  }
+  bayes_free(need);
+  return found;
 }
 
 static int compile_param(bayes_cc *c, bayes_decl *x)
@@ -490,6 +531,13 @@ static int compile_param(bayes_cc *c, bayes_decl *x)
     if (bexpr[k]) {
       s = bayes_cc_expr(c, bexpr[k]);
       if (s < 0) return -1;
+      bayes_decl *later = later_param_dep(c, s, x);
+      if (later) {
+        EERR(c, bexpr[k], "the %s bound of '%s' depends on '%s', which is declared after it; "
+             "bounds may use data and earlier parameters only (declare '%s' first)",
+             k ? "upper" : "lower", x->name, later->name, later->name);
+        return -1;
+      }
       const bayes_slot *sl = bayes_cc_slot(c, s);
       if (sl->n != 1 && sl->n != bayes_shape_size(&shape)) {
         char b1[64], b2[64];
@@ -559,6 +607,7 @@ static int compile_param(bayes_cc *c, bayes_decl *x)
 
 int bayes_cc_decl(bayes_cc *c, bayes_decl *x, const bayes_ast *use)
 {
+  if (use) x->used = true;
   if (x->state == 2) {
     if (x->kind == BAYES_DECL_GENERATED && !c->in_generated && use) {
       EERR(c, use, "'%s' is a generated quantity; it is computed after inference and cannot "
@@ -665,6 +714,7 @@ static void compile_likelihood(bayes_cc *c, bayes_lik *l)
                    l->lhs);
     return;
   }
+  x->used = true;
   int y = bayes_cc_decl(c, x, NULL);
   if (y < 0) return;
   if (!bayes_cc_is_const(c, y)) {
@@ -910,7 +960,7 @@ static int compile_model(bayes_model *mod, bayes_diag *d, bool verbose)
   warn_unused_data(c, verbose);
   for (size_t i = 0; i < m->ndecls; i++) {
     bayes_decl *x = m->decls[i];
-    if (x->kind == BAYES_DECL_DATA && x->state == 0)
+    if (x->kind == BAYES_DECL_DATA && !x->used)
       bayes_diag_add(d, BAYES_DIAG_WARNING, &m->src, x->line, x->col, x->len,
                      "data '%s' is declared but never used", x->name);
   }
@@ -1052,15 +1102,47 @@ int bayes_ws_log_density(bayes_ws *w, const double *theta, unsigned flags, doubl
   return 0;
 }
 
+static bool is_transform_ins(const bayes_model *m, int i)
+{
+  for (size_t k = 0; k < m->nparams; k++)
+    if (m->prog.ins[i].op == m->pc[k].tr->op) return true;
+  return false;
+}
+
 int bayes_ws_constrained_gradient(bayes_ws *w, const double *theta, unsigned flags,
                                   double *lp, double *const *grads)
 {
   const bayes_model *m = w->m;
-  double *g = bayes_calloc(m->dim + 1, sizeof *g);
-  if (!g) return BAYES_EINTERNAL;
-  bayes_ws_log_density(w, theta, flags, lp, g);
-  bayes_free(g);
-  if (w->ex->failed) return BAYES_EDATA;
+  bayes_exec *ex = w->ex;
+  /* the gradient in the constrained space holds the other parameters' constrained values
+   * fixed: the reverse pass stops at the transforms (no flow through a bound into the
+   * parameter it constrains), and there is no Jacobian term */
+  const bayes_section *s = (flags & BAYES_LD_PRIOR_ONLY) ? &m->s_prior : &m->s_full;
+  int target = (flags & BAYES_LD_PRIOR_ONLY) ? m->target_prior : m->target_full;
+  w->err[0] = '\0';
+  memcpy(bayes_exec_val(ex, m->theta_slot), theta, m->dim * sizeof(double));
+  ex->grad = true;
+  ex->jacobian = false;
+  bayes_exec_forward(ex, s);
+  if (ex->failed) {
+    note_failure(w);
+    *lp = -INFINITY;
+    return BAYES_EDATA;
+  }
+  *lp = bayes_exec_val(ex, target)[0];
+  memset(ex->adj, 0, m->prog.nadj * sizeof(double));
+  double *g0 = bayes_exec_adj(ex, target);
+  if (g0) g0[0] = 1.0;
+  for (int k = s->n - 1; k >= 0; k--) {
+    int i = s->ins[k];
+    const bayes_op *op = m->prog.ins[i].op;
+    const bayes_bound *b = &ex->bound[i];
+    if (!op->bwd || is_transform_ins(m, i)) continue;
+    bool any = false;
+    for (int j = 0; j < b->nout; j++)
+      if (b->gy[j]) any = true;
+    if (any) op->bwd(b);
+  }
   for (size_t i = 0; i < m->nparams; i++) {
     const double *a = bayes_exec_adj(w->ex, m->pc[i].x_slot);
     for (size_t j = 0; j < m->pinfo[i].size; j++) grads[i][j] = a ? a[j] : 0.0;

@@ -263,6 +263,16 @@ static const char *const *dist_names(void)
   return names;
 }
 
+/* "NAME: message", unless the message already starts with the distribution's name */
+static void dist_error(bayes_cc *c, const bayes_ast *at, const bayes_dist *d, const char *err)
+{
+  size_t n = strlen(d->name);
+  if (strncmp(err, d->name, n) == 0 && (err[n] == ' ' || err[n] == ':'))
+    bayes_cc_error(c, at->line, at->col, at->len, "%s", err);
+  else
+    bayes_cc_error(c, at->line, at->col, at->len, "%s: %s", d->name, err);
+}
+
 /* ---- names ---- */
 
 static int compile_name(bayes_cc *c, const bayes_ast *e)
@@ -825,6 +835,23 @@ static int compile_call(bayes_cc *c, const bayes_ast *e)
   if (d) return compile_dist_fn(c, e, d, which, rng);
   const bayes_fn *fn = bayes_fn_find(e->name);
   if (!fn) {
+    /* normal_lpmf / poisson_lpdf: right distribution, wrong suffix */
+    size_t len = strlen(e->name);
+    if (len > 5 && (strcmp(e->name + len - 5, "_lpdf") == 0 ||
+                    strcmp(e->name + len - 5, "_lpmf") == 0)) {
+      char base[64];
+      if (len - 5 < sizeof base) {
+        memcpy(base, e->name, len - 5);
+        base[len - 5] = '\0';
+        const bayes_dist *bd = bayes_dist_find(base);
+        if (bd) {
+          EERR(c, e, "%s is %s: its log %s is %s_%s", bd->name,
+               bd->discrete ? "a distribution over integers" : "a continuous distribution",
+               bd->discrete ? "probability" : "density", base, bd->discrete ? "lpmf" : "lpdf");
+          return -1;
+        }
+      }
+    }
     const char *const *fnames = bayes_fn_names();
     const char *s = fnames ? bayes_suggest(e->name, fnames) : NULL;
     const char *sd = s ? NULL : bayes_suggest(e->name, dist_names());
@@ -1175,7 +1202,7 @@ static int plain_lpdf(bayes_cc *c, const bayes_ast *call, const bayes_dist *d, i
     }
     char err[256] = "";
     if (d->mv_check && d->mv_check(n + 1, shp, err, sizeof err) != 0) {
-      EERR(c, call, "%s: %s", d->name, err);
+      dist_error(c, call, d, err);
       return -1;
     }
     bayes_shape sc = bayes_shape_scalar();
@@ -1477,7 +1504,8 @@ int bayes_cc_dist_rng(bayes_cc *c, const bayes_ast *e)
   if (d->kind == BAYES_DIST_MULTIVARIATE) {
     const bayes_shape *shp[BAYES_DIST_MAXARG + 1];
     bayes_shape copies[BAYES_DIST_MAXARG + 1];
-    copies[0] = bayes_shape_scalar();
+    /* a declared shape tells distributions whose parameters do not (lkj_corr(2) [3, 3]) */
+    copies[0] = have_dims ? want : bayes_shape_scalar();
     shp[0] = &copies[0];
     for (int k = 0; k < n; k++) {
       copies[k + 1] = bayes_cc_slot(c, slots[k])->shape;
@@ -1486,12 +1514,12 @@ int bayes_cc_dist_rng(bayes_cc *c, const bayes_ast *e)
     bayes_shape one;
     char err[256] = "";
     if (d->mv_shape(n + 1, shp, &one, err, sizeof err) != 0) {
-      EERR(c, call, "%s: %s", d->name, err);
+      dist_error(c, call, d, err);
       return -1;
     }
     long reps = 0;
     bayes_shape out = one;
-    if (have_dims) {
+    if (have_dims && !bayes_shape_eq(&want, &one)) {
       /* [N] before the variate's own shape: N independent draws */
       if (want.rank == 1 && one.rank + 1 <= BAYES_MAX_RANK) {
         reps = (long)want.dim[0];

@@ -102,8 +102,8 @@ char *bayes_model_summary(const bayes_model *m)
       bayes_sb_printf(&sb, "  %s\n", d->factors[i].text ? d->factors[i].text : "");
   }
   if (!d->nlik && !d->nfactors) bayes_sb_puts(&sb, "no likelihood: the model samples its prior\n");
-  bayes_sb_printf(&sb, "log density: %d operations per evaluation (%d in total, %d folded "
-                  "into constants)\n", m->s_full.n, m->prog.nins, (int)0);
+  bayes_sb_printf(&sb, "log density: %d operation%s per evaluation (%d in total, %d folded "
+                  "into constants)\n", m->s_full.n, m->s_full.n == 1 ? "" : "s", m->prog.nins, (int)0);
   if (sb.oom) {
     bayes_sb_destroy(&sb);
     return NULL;

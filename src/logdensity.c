@@ -113,7 +113,9 @@ int bayes_ws_read_point(bayes_ws *w, const char *path, bool unconstrained, doubl
         nv = bayes_dataset_get(&ds, name);
       }
       if (nv)
-        bayes_error(&d, &src, nv->line, nv->col, (int)strlen(nv->name), "%s", err);
+        bayes_error(&d, &src, nv->val.line ? nv->val.line : nv->line,
+                    nv->val.line ? nv->val.col : nv->col, 1,
+                    "'%s' is outside its support:%s", nv->name, colon + 1);
       else
         bayes_error(&d, &src, 0, 0, 0, "%s", err);
       rc = BAYES_EDATA;

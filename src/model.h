@@ -47,6 +47,7 @@ typedef struct bayes_decl {
 
   /* compiler state */
   int state;                     /* 0 new, 1 compiling, 2 done, 3 failed */
+  bool used;                     /* referred to by something else in the model */
   int slot;                      /* compiled value */
   int param_index;
 } bayes_decl;

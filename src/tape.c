@@ -162,11 +162,16 @@ int bayes_prog_add(bayes_prog *p, const bayes_op *op, int nin, const int *in, in
 int bayes_prog_layout(bayes_prog *p)
 {
   size_t off = 0, work = 0;
-  for (int i = 0; i < p->nslots; i++) {
-    bayes_slot *s = &p->slots[i];
-    if (s->flags & (BAYES_SLOT_CONST | BAYES_SLOT_ALIAS)) continue;
-    s->off = off;
-    off += s->n;
+  /* slots with adjoints first, so that a reverse pass clears one short prefix */
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < p->nslots; i++) {
+      bayes_slot *s = &p->slots[i];
+      if (s->flags & (BAYES_SLOT_CONST | BAYES_SLOT_ALIAS)) continue;
+      if (((s->flags & BAYES_SLOT_ADJ) != 0) != (pass == 0)) continue;
+      s->off = off;
+      off += s->n;
+    }
+    if (pass == 0) p->nadj = off;
   }
   for (int i = 0; i < p->nslots; i++) {
     bayes_slot *s = &p->slots[i];
@@ -281,7 +286,7 @@ void bayes_exec_forward(bayes_exec *ex, const bayes_section *s)
 
 void bayes_exec_backward(bayes_exec *ex, const bayes_section *s, int target)
 {
-  memset(ex->adj, 0, ex->prog->nvals * sizeof(double));
+  memset(ex->adj, 0, ex->prog->nadj * sizeof(double));
   double *g = bayes_exec_adj(ex, target);
   if (!g) return;
   g[0] = 1.0;

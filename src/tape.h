@@ -111,6 +111,8 @@ typedef struct bayes_prog {
   double *consts;           /* constant pool */
   size_t nconsts, consts_cap;
   size_t nvals;             /* doubles in a value buffer (assigned by bayes_prog_layout) */
+  size_t nadj;              /* the slots with adjoints come first: [0, nadj) is all a
+                             * reverse pass has to clear */
   size_t nwork;
   bayes_arena arena;
 } bayes_prog;

@@ -5,6 +5,7 @@
 #include "util.h"
 #include "bayes.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@ int bayes_grow(void *arr, size_t *cap, size_t n, size_t sz)
 {
   void **pa = arr;
   if (n <= *cap) return 0;
+  if (sz == 0) return -1;
   size_t nc = *cap ? *cap : 8;
   while (nc < n) {
     if (nc > SIZE_MAX / 2 / sz) return -1;
@@ -95,6 +97,7 @@ void bayes_arena_destroy(bayes_arena *a)
 
 void *bayes_arena_alloc(bayes_arena *a, size_t n)
 {
+  if (n > SIZE_MAX / 2) return NULL; /* rounding up and the chunk header must not wrap */
   n = (n + 15) & ~(size_t)15;
   if (n == 0) n = 16;
   bayes_arena_chunk *c = a->head;
@@ -199,7 +202,9 @@ void bayes_sb_double(bayes_sb *sb, double x)
     bayes_sb_puts(sb, x > 0 ? "Infinity" : "-Infinity");
     return;
   }
-  for (int prec = 15; prec <= 17; prec++) {
+  /* 15 digits are shortest for normal numbers whose %g form round-trips; subnormals
+   * carry fewer significant digits, so try from 1 */
+  for (int prec = fabs(x) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
     snprintf(buf, sizeof buf, "%.*g", prec, x);
     if (strtod(buf, NULL) == x) break;
   }
