@@ -46,6 +46,7 @@ static const mdef models[] = {
     {"counts", false, false, NULL},
     {"exprs", false, false, NULL},
     {"hmm", false, false, NULL},
+    {"gp", false, false, NULL},
     {"truncated", false, false, NULL},
 };
 #define NMODELS ((int)(sizeof models / sizeof models[0]))
