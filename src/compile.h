@@ -15,7 +15,6 @@
 #define BAYES_MAX_LOCALS 64
 #define BAYES_MAX_UNROLL 100000  /* iterations of an unrolled comprehension or recur */
 #define BAYES_MAX_INSTRS 5000000
-#define BAYES_MAX_ELEMENTS 50000000  /* elements of one parameter or draw (400 MB) */
 
 typedef struct {
   const char *name;

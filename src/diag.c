@@ -165,14 +165,27 @@ static int find_line(const bayes_src *src, int line, const char **start, size_t 
   return 1;
 }
 
+/* Byte offset of character `ch` (1-based) in a line of blen bytes. */
+static size_t char_offset(const char *ls, size_t blen, int ch)
+{
+  size_t i = 0;
+  for (int c = 1; i < blen; i++) {
+    if (is_cont((unsigned char)ls[i])) continue;
+    if (c == ch) break;
+    c++;
+  }
+  return i;
+}
+
+/* A long source line (one-line JSON data, say) is shown as a window of
+ * BAYES_DIAG_LINE_WINDOW characters around the column, with "..." where it was cut. */
+#define BAYES_DIAG_LINE_WINDOW 100
+
 static void format_caret(const bayes_diag_msg *m, bayes_sb *sb)
 {
   const char *ls;
   size_t blen;
   if (!find_line(m->src, m->line, &ls, &blen)) return;
-  bayes_sb_putn(sb, ls, blen);
-  bayes_sb_putc(sb, '\n');
-
   int nchars = 0;
   for (size_t i = 0; i < blen; i++) nchars += !is_cont((unsigned char)ls[i]);
   /* a position just past the end is legitimate (an unexpected end of line) */
@@ -181,8 +194,28 @@ static void format_caret(const bayes_diag_msg *m, bayes_sb *sb)
   if (col + len - 1 > nchars) len = nchars - col + 1;
   if (len < 1) len = 1;
 
-  int c = 1;
-  for (size_t i = 0; i < blen && c < col; i++) {
+  int first = 1, last = nchars; /* characters shown */
+  if (nchars > BAYES_DIAG_LINE_WINDOW) {
+    first = col - BAYES_DIAG_LINE_WINDOW / 3;
+    if (first < 1) first = 1;
+    last = first + BAYES_DIAG_LINE_WINDOW - 1;
+    if (last > nchars) {
+      last = nchars;
+      first = last - BAYES_DIAG_LINE_WINDOW + 1;
+    }
+    if (col + len - 1 > last) len = last - col + 1;
+    if (len < 1) len = 1;
+  }
+  size_t b0 = char_offset(ls, blen, first), b1 = char_offset(ls, blen, last + 1);
+  int lead = first > 1 ? 3 : 0;
+  if (lead) bayes_sb_puts(sb, "...");
+  bayes_sb_putn(sb, ls + b0, b1 - b0);
+  if (last < nchars) bayes_sb_puts(sb, "...");
+  bayes_sb_putc(sb, '\n');
+
+  for (int i = 0; i < lead; i++) bayes_sb_putc(sb, ' ');
+  int c = first;
+  for (size_t i = b0; i < blen && c < col; i++) {
     unsigned char ch = (unsigned char)ls[i];
     if (is_cont(ch)) continue;
     bayes_sb_putc(sb, ch == '\t' ? '\t' : ' ');

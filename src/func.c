@@ -48,6 +48,15 @@ void bayes_fn_error(bayes_fnctx *c, const bayes_fnarg *a, const char *fmt, ...)
 int bayes_fn_emit(bayes_fnctx *c, const bayes_op *op, int nin, const int *in, int nout,
                   const bayes_shape *out_shapes, bool out_int)
 {
+  for (int k = 0; k < nout; k++) {
+    double n = 1;
+    for (int j = 0; j < out_shapes[k].rank; j++) n *= (double)out_shapes[k].dim[j];
+    if (n > BAYES_MAX_ELEMENTS) {
+      bayes_fn_error(c, NULL, "%s: the result would have %.0f elements; at most %d are "
+                     "supported", c->fname ? c->fname : op->name, n, BAYES_MAX_ELEMENTS);
+      return -1;
+    }
+  }
   int i = bayes_prog_add(c->prog, op, nin, in, nout, out_shapes, out_int);
   if (i < 0) {
     bayes_fn_error(c, NULL, "out of memory");

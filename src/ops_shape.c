@@ -200,8 +200,9 @@ static int const_int(bayes_fnctx *c, const char *fname, const char *what, const 
     bayes_fn_error(c, a, "%s: the %s must be at least %ld (got %.0f)", fname, what, lo, d);
     return -1;
   }
-  if (d > 1e12) {
-    bayes_fn_error(c, a, "%s: the %s %.0f is too large", fname, what, d);
+  if (d > BAYES_MAX_ELEMENTS) {
+    bayes_fn_error(c, a, "%s: the %s %.0f is too large; at most %d elements are supported",
+                   fname, what, d, BAYES_MAX_ELEMENTS);
     return -1;
   }
   *v = (long)d;
@@ -227,8 +228,9 @@ static int rep_emit(bayes_fnctx *c, int nargs, const bayes_fnarg *args, int *out
   long n;
   if (const_int(c, "rep", "count", &args[1], 0, &n)) return -1;
   size_t m = args[0].n;
-  if (n > 0 && m > (size_t)1e12 / (size_t)n) {
-    bayes_fn_error(c, NULL, "rep: %zu x %ld elements is too many", m, n);
+  if (n > 0 && m > (size_t)BAYES_MAX_ELEMENTS / (size_t)n) {
+    bayes_fn_error(c, NULL, "rep: the result would have %.0f elements; at most %d are supported",
+                   (double)m * (double)n, BAYES_MAX_ELEMENTS);
     return -1;
   }
   size_t total = m * (size_t)n;
@@ -279,8 +281,9 @@ static int seq_emit(bayes_fnctx *c, int nargs, const bayes_fnarg *args, int *out
       bayes_fn_error(c, NULL, "seq: from (%.0f) is greater than to + 1 (%.0f)", a, z + 1);
       return -1;
     }
-    if (z - a > 1e9) {
-      bayes_fn_error(c, NULL, "seq: %.0f elements is too many", z - a + 1);
+    if (z - a + 1 > BAYES_MAX_ELEMENTS) {
+      bayes_fn_error(c, NULL, "seq: the result would have %.0f elements; at most %d are "
+                     "supported", z - a + 1, BAYES_MAX_ELEMENTS);
       return -1;
     }
     size_t n = (size_t)(z - a + 1);

@@ -24,6 +24,9 @@
 #include "util.h"
 
 #define BAYES_MAX_RANK 4
+/* Elements of any one value (a parameter, a draw, a function's result): 400 MB of
+ * doubles. Larger is a located user error, not an out-of-memory failure. */
+#define BAYES_MAX_ELEMENTS 50000000
 
 typedef struct {
   int rank;
