@@ -1444,7 +1444,7 @@ int bayes_cc_dist_lpdf(bayes_cc *c, const bayes_ast *e, int y, const char *yname
   if (i < 0) return c->d->oom = 1, -1;
   c->prog->ins[i].line = call->line;
   c->prog->ins[i].col = call->col;
-  c->prog->ins[i].work = (size_t)k;
+  c->prog->ins[i].work = (size_t)k + (size_t)k * n;
   int o = c->prog->ins[i].out[0];
   if (bayes_cc_emit_done(c, first)) return -1;
   return o;
@@ -1556,24 +1556,32 @@ int bayes_cc_dist_rng(bayes_cc *c, const bayes_ast *e)
   return emit_dist_op(c, d, &bayes_op_dist_rng, 0, n, bs, &out, d->discrete, call, 0);
 }
 
-/* ---- log_mix op: in [w (k), lp_1 (n), ..., lp_k (n)] -> sum_i log sum_j w_j exp(lp_j[i]) */
+/* ---- log_mix op: in [w (k), lp_1 (n), ..., lp_k (n)] -> sum_i log sum_j w_j exp(lp_j[i]).
+ * work: k + k*n doubles: log w, then (in gradient mode) the responsibilities
+ * r_ij = w_j exp(lp_j[i]) / sum_l w_l exp(lp_l[i]) that the reverse pass applies. */
 
 static void log_mix_fwd(const bayes_bound *b)
 {
   int k = b->nin - 1;
   size_t n = b->xn[1];
-  const double *w = b->x[0];
+  double *lw = b->work, *resp = b->work + k;
+  for (int j = 0; j < k; j++) lw[j] = log(b->x[0][j]);
   double total = 0;
   for (size_t i = 0; i < n; i++) {
     double m = -INFINITY;
     for (int j = 0; j < k; j++) {
-      double t = log(w[j]) + b->x[j + 1][i];
+      double t = lw[j] + b->x[j + 1][i];
       if (t > m) m = t;
     }
+    if (m == -INFINITY) {
+      total = -INFINITY;
+      continue;
+    }
     double s = 0;
-    if (m > -INFINITY)
-      for (int j = 0; j < k; j++) s += w[j] * exp(b->x[j + 1][i] - m);
+    for (int j = 0; j < k; j++) s += exp(lw[j] + b->x[j + 1][i] - m);
     total += m + log(s);
+    if (b->ex->grad)
+      for (int j = 0; j < k; j++) resp[i * (size_t)k + j] = exp(lw[j] + b->x[j + 1][i] - m) / s;
   }
   b->y[0][0] = total;
 }
@@ -1582,26 +1590,14 @@ static void log_mix_bwd(const bayes_bound *b)
 {
   int k = b->nin - 1;
   size_t n = b->xn[1];
-  const double *w = b->x[0];
+  const double *w = b->x[0], *resp = b->work + k;
   double g = b->gy[0][0];
-  double *r = b->work; /* responsibilities of one element */
-  for (size_t i = 0; i < n; i++) {
-    double m = -INFINITY;
+  for (size_t i = 0; i < n; i++)
     for (int j = 0; j < k; j++) {
-      double t = log(w[j]) + b->x[j + 1][i];
-      if (t > m) m = t;
+      double r = resp[i * (size_t)k + j];
+      if (b->gx[j + 1]) b->gx[j + 1][i] += g * r;
+      if (b->gx[0] && w[j] > 0) b->gx[0][j] += g * r / w[j];
     }
-    double s = 0;
-    for (int j = 0; j < k; j++) {
-      r[j] = w[j] * exp(b->x[j + 1][i] - m);
-      s += r[j];
-    }
-    for (int j = 0; j < k; j++) {
-      double resp = r[j] / s;
-      if (b->gx[j + 1]) b->gx[j + 1][i] += g * resp;
-      if (b->gx[0] && w[j] > 0) b->gx[0][j] += g * resp / w[j];
-    }
-  }
 }
 
 const bayes_op bayes_op_log_mix = {"log_mix", log_mix_fwd, log_mix_bwd, NULL};
