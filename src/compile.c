@@ -114,41 +114,39 @@ static int check_bound(bayes_cc *c, bayes_decl *x, const bayes_value *v, const b
 static int compile_data(bayes_cc *c, bayes_decl *x)
 {
   bayes_mdef *m = c->m;
-  bayes_value v;
-  bool have = false;
+  /* where the value comes from, in order: --data, the model file, data: {file: ...} */
+  const bayes_named_value *from_data =
+      m->have_data_file ? bayes_dataset_get(&m->data_file, x->name) : NULL;
+  const bayes_named_value *from_file =
+      m->have_inline_file ? bayes_dataset_get(&m->inline_file, x->name) : NULL;
   const bayes_named_value *nv = NULL;
-  if (m->have_data_file && (nv = bayes_dataset_get(&m->data_file, x->name))) {
-    if (x->has_value)
+  bayes_dataset *ds = NULL;
+  if (from_file) ((bayes_named_value *)from_file)->used = true; /* read, even if overridden */
+  if (from_data) {
+    if (x->has_value || from_file)
       bayes_diag_add(c->d, BAYES_DIAG_WARNING, &m->src, x->line, x->col, x->len,
-                     "the value of '%s' in the --data file replaces the one given here", x->name);
-    ((bayes_named_value *)nv)->used = true;
-    if (nv->bad) {
-      bayes_dataset_explain(&m->arena, nv == bayes_dataset_get(&m->data_file, x->name)
-                                           ? &m->data_file : &m->inline_file, nv, c->d);
-      return -1;
-    }
-    v = nv->val;
-    have = true;
+                     "the value of '%s' in the --data file replaces the one given %s", x->name,
+                     x->has_value ? "here" : "in the model's data file");
+    nv = from_data;
+    ds = &m->data_file;
   } else if (x->has_value) {
-    v = x->value;
-    have = true;
-    const bayes_named_value *shadow =
-        m->have_inline_file ? bayes_dataset_get(&m->inline_file, x->name) : NULL;
-    if (shadow) {
-      ((bayes_named_value *)shadow)->used = true;
+    if (from_file)
       bayes_diag_add(c->d, BAYES_DIAG_WARNING, &m->src, x->line, x->col, x->len,
                      "'%s' is given here and also in %s; the value given here is used",
                      x->name, m->inline_file.src ? m->inline_file.src->path : "the data file");
-    }
-  } else if (m->have_inline_file && (nv = bayes_dataset_get(&m->inline_file, x->name))) {
+  } else if (from_file) {
+    nv = from_file;
+    ds = &m->inline_file;
+  }
+  bool have = x->has_value || nv;
+  bayes_value v = x->value;
+  if (nv) {
     ((bayes_named_value *)nv)->used = true;
     if (nv->bad) {
-      bayes_dataset_explain(&m->arena, nv == bayes_dataset_get(&m->data_file, x->name)
-                                           ? &m->data_file : &m->inline_file, nv, c->d);
+      bayes_dataset_explain(&m->arena, ds, nv, c->d);
       return -1;
     }
     v = nv->val;
-    have = true;
   }
   if (!have) {
     XERR(c, x, "no value for data '%s': give it here, in the file named by --data, or in "

@@ -45,43 +45,26 @@ static int parse_common(int argc, char **argv, const char *cmd, cli_common *o,
   return 0;
 }
 
-int cli_check(int argc, char **argv)
+/* check and graph: load the model, print one text made from it */
+static int print_model(int argc, char **argv, const char *cmd, bool dumps)
 {
   cli_common o;
   const char *dump = NULL;
-  int rc = parse_common(argc, argv, "check", &o, &dump);
+  int rc = parse_common(argc, argv, cmd, &o, dumps ? &dump : NULL);
   if (rc) return rc < 0 ? 0 : rc;
   bayes_model *m = NULL;
   rc = cli_load(&o, &m);
   if (rc) return rc;
-  char *s = dump ? bayes_model_dump(m, dump) : bayes_model_summary(m);
+  char *s = !dumps ? bayes_model_dot(m) : dump ? bayes_model_dump(m, dump) : bayes_model_summary(m);
+  bayes_model_free(m);
   if (!s) {
-    bayes_model_free(m);
     fprintf(stderr, "bayesrun: out of memory\n");
     return EX_SOFTWARE_;
   }
   fputs(s, stdout);
   bayes_string_free(s);
-  bayes_model_free(m);
   return 0;
 }
 
-int cli_graph(int argc, char **argv)
-{
-  cli_common o;
-  int rc = parse_common(argc, argv, "graph", &o, NULL);
-  if (rc) return rc < 0 ? 0 : rc;
-  bayes_model *m = NULL;
-  rc = cli_load(&o, &m);
-  if (rc) return rc;
-  char *s = bayes_model_dot(m);
-  if (!s) {
-    bayes_model_free(m);
-    fprintf(stderr, "bayesrun: out of memory\n");
-    return EX_SOFTWARE_;
-  }
-  fputs(s, stdout);
-  bayes_string_free(s);
-  bayes_model_free(m);
-  return 0;
-}
+int cli_check(int argc, char **argv) { return print_model(argc, argv, "check", true); }
+int cli_graph(int argc, char **argv) { return print_model(argc, argv, "graph", false); }

@@ -47,6 +47,20 @@ static inline double du_run(const bayes_dargs *d, int nargs, du_elem_fn f)
 #define DU_KERNEL(name, nargs, elem) \
   static double name(const bayes_dargs *d) { return du_run(d, (nargs), (elem)); }
 
+/* The lcdf and lccdf kernels of a distribution whose two tails share one function
+ * common(x, dx, need, upper). */
+#define DU_CDF_KERNELS(nargs, common)                                            \
+  static double lcdf_elem(const double *x, double *dx, unsigned need)            \
+  {                                                                              \
+    return common(x, dx, need, 0);                                               \
+  }                                                                              \
+  static double lccdf_elem(const double *x, double *dx, unsigned need)           \
+  {                                                                              \
+    return common(x, dx, need, 1);                                               \
+  }                                                                              \
+  DU_KERNEL(lcdf, (nargs), lcdf_elem)                                            \
+  DU_KERNEL(lccdf, (nargs), lccdf_elem)
+
 #define DU_NEED(k) (need & (1u << (k)))
 
 /* Chain rule for location-scale families: given dl/dz at z = (y - mu) / sigma, fill

@@ -45,16 +45,7 @@ static double cdf_common(const double *x, double *dx, unsigned need, int upper)
   }
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need)
-{
-  return cdf_common(x, dx, need, 0);
-}
-static double lccdf_elem(const double *x, double *dx, unsigned need)
-{
-  return cdf_common(x, dx, need, 1);
-}
-DU_KERNEL(lcdf, 3, lcdf_elem)
-DU_KERNEL(lccdf, 3, lccdf_elem)
+DU_CDF_KERNELS(3, cdf_common)
 
 /* GSL's gamma takes the scale, 1 / beta */
 static double rng(gsl_rng *r, const double *th) { return gsl_ran_gamma(r, th[0], 1 / th[1]); }

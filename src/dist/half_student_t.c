@@ -54,16 +54,7 @@ static double cdf_common(const double *x, double *dx, unsigned need, int upper)
   }
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need)
-{
-  return cdf_common(x, dx, need, 0);
-}
-static double lccdf_elem(const double *x, double *dx, unsigned need)
-{
-  return cdf_common(x, dx, need, 1);
-}
-DU_KERNEL(lcdf, 3, lcdf_elem)
-DU_KERNEL(lccdf, 3, lccdf_elem)
+DU_CDF_KERNELS(3, cdf_common)
 
 static double rng(gsl_rng *r, const double *th) { return th[1] * fabs(gsl_ran_tdist(r, th[0])); }
 

@@ -41,16 +41,7 @@ static double cdf_common(const double *x, double *dx, unsigned need, int upper)
   }
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need)
-{
-  return cdf_common(x, dx, need, 0);
-}
-static double lccdf_elem(const double *x, double *dx, unsigned need)
-{
-  return cdf_common(x, dx, need, 1);
-}
-DU_KERNEL(lcdf, 2, lcdf_elem)
-DU_KERNEL(lccdf, 2, lccdf_elem)
+DU_CDF_KERNELS(2, cdf_common)
 
 static double rng(gsl_rng *r, const double *th) { return 1 / gsl_ran_chisq(r, th[0]); }
 

@@ -9,27 +9,14 @@
 
 static int shape(int nargs, const bayes_shape *const *s, bayes_shape *v, char *err, size_t len)
 {
-  char b1[64], b2[64];
-  size_t K;
-  if (!mvu_square(s[2], &K) || K < 1) {
-    mvu_err(err, len, "Sigma has %s but must be a non-empty square matrix",
-            mvu_desc(s[2], b1, sizeof b1));
-    return -1;
-  }
-  if (mvu_rows(s[1], K) == 0) {
-    mvu_err(err, len, "mu has %s but Sigma has %s", mvu_desc(s[1], b1, sizeof b1),
-            mvu_desc(s[2], b2, sizeof b2));
-    return -1;
-  }
-  *v = *s[1];
-  return 0;
+  (void)nargs;
+  return mvu_mvn_shape(s, v, "Sigma", err, len);
 }
 
 static int check(int nargs, const bayes_shape *const *s, char *err, size_t len)
 {
-  bayes_shape v;
-  if (shape(nargs, s, &v, err, len)) return -1;
-  return mvu_check_rows(s[0], "y", s[1], "mu", s[2]->dim[0], err, len);
+  (void)nargs;
+  return mvu_mvn_check(s, "Sigma", err, len);
 }
 
 /* lpdf: L, A (K x K) and two K-vectors; rng: L and one K-vector */

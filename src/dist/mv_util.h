@@ -298,4 +298,76 @@ static inline void mvu_bartlett(gsl_rng *r, double nu, size_t K, double *A)
                    : j == i ? sqrt(gsl_ran_chisq(r, nu - (double)i)) : 0.0;
 }
 
+
+/* ---- shared shape rules ---- */
+
+/* wishart(nu, S) and inv_wishart(nu, S): nu a scalar, S a K x K matrix, the variate like S */
+static inline int mvu_wishart_shape(int nargs, const bayes_shape *const *s, bayes_shape *v,
+                                    char *err, size_t len)
+{
+  char b[64];
+  size_t K;
+  (void)nargs;
+  if (s[1]->rank != 0) {
+    mvu_err(err, len, "nu has %s but must be a scalar", mvu_desc(s[1], b, sizeof b));
+    return -1;
+  }
+  if (!mvu_square(s[2], &K) || K < 1) {
+    mvu_err(err, len, "S has %s but must be a non-empty square matrix", mvu_desc(s[2], b, sizeof b));
+    return -1;
+  }
+  *v = *s[2];
+  return 0;
+}
+
+static inline int mvu_wishart_check(int nargs, const bayes_shape *const *s, char *err,
+                                    size_t len)
+{
+  char b1[64], b2[64];
+  bayes_shape v;
+  if (mvu_wishart_shape(nargs, s, &v, err, len)) return -1;
+  if (!bayes_shape_eq(s[0], s[2])) {
+    mvu_err(err, len, "W has %s but S has %s", mvu_desc(s[0], b1, sizeof b1),
+            mvu_desc(s[2], b2, sizeof b2));
+    return -1;
+  }
+  return 0;
+}
+
+static inline size_t mvu_wishart_work(int nargs, const bayes_shape *const *s)
+{
+  (void)nargs;
+  size_t K = s[2]->dim[0];
+  return 4 * K * K;
+}
+
+/* multi_normal(mu, M) and multi_normal_cholesky(mu, M): mu a K-vector (or rows of them),
+ * M (named `mname` in messages) a K x K matrix; the variate like mu */
+static inline int mvu_mvn_shape(const bayes_shape *const *s, bayes_shape *v, const char *mname,
+                                char *err, size_t len)
+{
+  char b1[64], b2[64];
+  size_t K;
+  if (!mvu_square(s[2], &K) || K < 1) {
+    mvu_err(err, len, "%s has %s but must be a non-empty square matrix", mname,
+            mvu_desc(s[2], b1, sizeof b1));
+    return -1;
+  }
+  if (mvu_rows(s[1], K) == 0) {
+    mvu_err(err, len, "mu has %s but %s has %s", mvu_desc(s[1], b1, sizeof b1), mname,
+            mvu_desc(s[2], b2, sizeof b2));
+    return -1;
+  }
+  *v = *s[1];
+  return 0;
+}
+
+static inline int mvu_mvn_check(const bayes_shape *const *s, const char *mname, char *err,
+                                size_t len)
+{
+  bayes_shape v;
+  if (mvu_mvn_shape(s, &v, mname, err, len)) return -1;
+  return mvu_check_rows(s[0], "y", s[1], "mu", s[2]->dim[0], err, len);
+}
+
 #endif

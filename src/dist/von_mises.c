@@ -86,16 +86,7 @@ static double cdf_common(const double *x, double *dx, unsigned need, int upper)
   }
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need)
-{
-  return cdf_common(x, dx, need, 0);
-}
-static double lccdf_elem(const double *x, double *dx, unsigned need)
-{
-  return cdf_common(x, dx, need, 1);
-}
-DU_KERNEL(lcdf, 3, lcdf_elem)
-DU_KERNEL(lccdf, 3, lccdf_elem)
+DU_CDF_KERNELS(3, cdf_common)
 
 /* Best & Fisher (1979), "Efficient simulation of the von Mises distribution", Appl.
  * Statist. 28(2), algorithm VM; accepts in [mu - pi, mu + pi]. */

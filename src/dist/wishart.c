@@ -6,41 +6,6 @@
 #include "dist.h"
 #include "mv_util.h"
 
-static int shape(int nargs, const bayes_shape *const *s, bayes_shape *v, char *err, size_t len)
-{
-  char b[64];
-  size_t K;
-  if (s[1]->rank != 0) {
-    mvu_err(err, len, "nu has %s but must be a scalar", mvu_desc(s[1], b, sizeof b));
-    return -1;
-  }
-  if (!mvu_square(s[2], &K) || K < 1) {
-    mvu_err(err, len, "S has %s but must be a non-empty square matrix", mvu_desc(s[2], b, sizeof b));
-    return -1;
-  }
-  *v = *s[2];
-  return 0;
-}
-
-static int check(int nargs, const bayes_shape *const *s, char *err, size_t len)
-{
-  char b1[64], b2[64];
-  bayes_shape v;
-  if (shape(nargs, s, &v, err, len)) return -1;
-  if (!bayes_shape_eq(s[0], s[2])) {
-    mvu_err(err, len, "W has %s but S has %s", mvu_desc(s[0], b1, sizeof b1),
-            mvu_desc(s[2], b2, sizeof b2));
-    return -1;
-  }
-  return 0;
-}
-
-static size_t work(int nargs, const bayes_shape *const *s)
-{
-  size_t K = s[2]->dim[0];
-  return 4 * K * K;
-}
-
 /* l = -nu K/2 log 2 - log Gamma_K(nu/2) - nu/2 log det S + (nu - K - 1)/2 log det W
  *     - tr(S^-1 W)/2;  the matrix terms and their gradients are mvu_wishart_core with
  * P = S, Q = W;  dl/dnu = -K/2 log 2 - psi_K(nu/2)/2 - log det S/2 + log det W/2. */
@@ -95,5 +60,5 @@ static const char *const names[] = {"nu", "S"};
 
 const bayes_dist bayes_dist_wishart = {
     .name = "wishart", .nparams = 2, .nparams_min = 2, .param_names = names,
-    .support = BAYES_SUPPORT_COV, .kind = BAYES_DIST_MULTIVARIATE, .mv_shape = shape,
-    .mv_check = check, .mv_work = work, .mv_lpdf = lpdf, .mv_rng = rng};
+    .support = BAYES_SUPPORT_COV, .kind = BAYES_DIST_MULTIVARIATE, .mv_shape = mvu_wishart_shape,
+    .mv_check = mvu_wishart_check, .mv_work = mvu_wishart_work, .mv_lpdf = lpdf, .mv_rng = rng};
