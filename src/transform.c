@@ -1,6 +1,9 @@
 /* transform.c — the constraint-transform registry: one line per transform (the
- * transforms themselves live in src/xform/). Lookup only; nothing here computes. */
+ * transforms themselves live in src/xform/), and the one helper their inverses share. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <lapacke.h>
 
 #include "transform.h"
 
@@ -38,4 +41,36 @@ const bayes_transform *bayes_transform_find(const char *name)
   for (const bayes_transform *const *t = bayes_transforms; *t; t++)
     if (strcmp((*t)->name, name) == 0) return *t;
   return NULL;
+}
+
+int bayes_xform_spd_inverse(const double *x, size_t K, bool relative,
+                            void (*from_L)(const double *L, size_t K, double *u), double *u,
+                            char *err, size_t errlen)
+{
+  for (size_t i = 0; i < K; i++)
+    for (size_t j = 0; j < i; j++) {
+      double a = x[i * K + j], c = x[j * K + i];
+      double tol = relative ? 1e-8 * fmax(1.0, fmax(fabs(a), fabs(c))) : 1e-8;
+      if (fabs(a - c) > tol) {
+        snprintf(err, errlen, "element [%zu, %zu] (value %.15g) differs from element [%zu, %zu] "
+                 "(value %.15g): the matrix is not symmetric", i + 1, j + 1, a, j + 1, i + 1, c);
+        return -1;
+      }
+    }
+  double *L = bayes_malloc(K * K * sizeof(double) + 1);
+  if (!L) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  memcpy(L, x, K * K * sizeof(double));
+  lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)K, L, (lapack_int)K);
+  int rc = 0;
+  if (info != 0) {
+    snprintf(err, errlen, "the matrix is not positive definite");
+    rc = -1;
+  } else {
+    from_L(L, K, u);
+  }
+  bayes_free(L);
+  return rc;
 }

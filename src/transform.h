@@ -26,6 +26,14 @@ typedef struct bayes_transform {
 } bayes_transform;
 
 const bayes_transform *bayes_transform_find(const char *name);
+
+/* Shared by the inverses of the matrix transforms: checks that the K x K matrix x is
+ * symmetric (to 1e-8, relative to the entries' size when `relative`), factors it
+ * (Cholesky, lower) and hands L to from_L. Not on the gradient path: it allocates.
+ * Returns 0, or -1 with a message naming the offending element in err. */
+int bayes_xform_spd_inverse(const double *x, size_t K, bool relative,
+                            void (*from_L)(const double *L, size_t K, double *u), double *u,
+                            char *err, size_t errlen);
 extern const bayes_transform *const bayes_transforms[];
 
 #endif

@@ -212,31 +212,8 @@ static int corr_inverse(const double *x, const bayes_shape *s, const double *con
                x[i * K + i]);
       return -1;
     }
-    for (size_t j = 0; j < i; j++)
-      if (fabs(x[i * K + j] - x[j * K + i]) > 1e-8) {
-        snprintf(err, errlen, "element [%zu, %zu] (value %.15g) differs from element [%zu, %zu] "
-                 "(value %.15g): the matrix is not symmetric", i + 1, j + 1, x[i * K + j],
-                 j + 1, i + 1, x[j * K + i]);
-        return -1;
-      }
   }
-  /* the inverse is not on the gradient path, so it may allocate */
-  double *L = bayes_malloc(K * K * sizeof(double));
-  if (!L) {
-    snprintf(err, errlen, "out of memory");
-    return -1;
-  }
-  memcpy(L, x, K * K * sizeof(double));
-  lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)K, L, (lapack_int)K);
-  int rc = 0;
-  if (info != 0) {
-    snprintf(err, errlen, "the matrix is not positive definite");
-    rc = -1;
-  } else {
-    unc_from_L(L, K, u);
-  }
-  bayes_free(L);
-  return rc;
+  return bayes_xform_spd_inverse(x, K, false, unc_from_L, u, err, errlen);
 }
 
 static const bayes_op chol_op = {.name = "xform_cholesky_corr", .fwd = chol_fwd, .bwd = chol_bwd};

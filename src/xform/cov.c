@@ -122,32 +122,7 @@ static int cov_inverse(const double *x, const bayes_shape *s, const double *cons
   size_t K = s->dim[0];
   if (check_finite(x, K, err, errlen)) return -1;
   /* relative tolerance: covariances of any scale, written with ~15 significant digits */
-  for (size_t i = 0; i < K; i++)
-    for (size_t j = 0; j < i; j++) {
-      double a = x[i * K + j], c = x[j * K + i];
-      if (fabs(a - c) > 1e-8 * fmax(1.0, fmax(fabs(a), fabs(c)))) {
-        snprintf(err, errlen, "element [%zu, %zu] (value %.15g) differs from element [%zu, %zu] "
-                 "(value %.15g): the matrix is not symmetric", i + 1, j + 1, a, j + 1, i + 1, c);
-        return -1;
-      }
-    }
-  /* the inverse is not on the gradient path, so it may allocate */
-  double *L = bayes_malloc(K * K * sizeof(double));
-  if (!L) {
-    snprintf(err, errlen, "out of memory");
-    return -1;
-  }
-  memcpy(L, x, K * K * sizeof(double));
-  lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)K, L, (lapack_int)K);
-  int rc = 0;
-  if (info != 0) {
-    snprintf(err, errlen, "the matrix is not positive definite");
-    rc = -1;
-  } else {
-    unc_from_L(L, K, u);
-  }
-  bayes_free(L);
-  return rc;
+  return bayes_xform_spd_inverse(x, K, true, unc_from_L, u, err, errlen);
 }
 
 static int chol_inverse(const double *x, const bayes_shape *s, const double *const *bounds,
