@@ -700,7 +700,10 @@ static int dist_args(bayes_cc *c, const bayes_dist *d, const bayes_ast *call, in
     for (j = 0; j < d->nparams; j++)
       if (d->param_names && strcmp(d->param_names[j], kw) == 0) break;
     if (j == d->nparams) {
-      const char *s = d->param_names ? bayes_suggest(kw, d->param_names) : NULL;
+      /* param_names has exactly nparams entries; bayes_suggest wants a terminated list */
+      const char *cands[BAYES_DIST_MAXARG + 1] = {0};
+      for (int t = 0; t < d->nparams && d->param_names; t++) cands[t] = d->param_names[t];
+      const char *s = bayes_suggest(kw, cands);
       char names[128] = "";
       for (int t = 0; t < d->nparams && d->param_names; t++) {
         strncat(names, t ? ", " : "", sizeof names - strlen(names) - 1);
