@@ -4,6 +4,8 @@
  * comprehensions, recur, vector literals, slicing and indexing, and deterministic
  * compilation. Expected values are typed here by hand, never taken from the compiler. */
 #include <check.h>
+
+#include "testutil.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,34 +17,8 @@
 
 #include "bayes.h"
 
-static const char *srcdir(void)
-{
-  const char *s = getenv("top_srcdir");
-  return s && *s ? s : ".";
-}
 
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  ck_assert_msg(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  ck_assert(s != NULL);
-  ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
 
-static void write_file(const char *path, const char *text)
-{
-  FILE *f = fopen(path, "w");
-  ck_assert_msg(f != NULL, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
 
 static bayes_model *load_path(const char *path)
 {
@@ -57,7 +33,7 @@ static bayes_model *load_path(const char *path)
 static bayes_model *load_rel(const char *rel)
 {
   char p[1024];
-  snprintf(p, sizeof p, "%s/%s", srcdir(), rel);
+  snprintf(p, sizeof p, "%s/%s", bt_srcdir(), rel);
   return load_path(p);
 }
 
@@ -68,7 +44,7 @@ static bayes_model *load_text(const char *text)
   char p[512];
   snprintf(p, sizeof p, "%s/bayes_test_compile_%ld_%d.yaml",
            getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid(), k++);
-  write_file(p, text);
+  bt_write_file(p, text);
   bayes_model *m = load_path(p);
   unlink(p);
   return m;
@@ -209,8 +185,8 @@ static void golden(const char *what)
   bayes_model *m = load_rel("models/eight_schools.yaml");
   char *got = bayes_model_dump(m, what), p[1024];
   ck_assert(got != NULL);
-  snprintf(p, sizeof p, "%s/tests/data/eight_schools.%s.expected", srcdir(), what);
-  char *want = slurp(p);
+  snprintf(p, sizeof p, "%s/tests/data/eight_schools.%s.expected", bt_srcdir(), what);
+  char *want = bt_slurp(p);
   rtrim(got);
   rtrim(want);
   ck_assert_msg(strcmp(got, want) == 0, "--dump %s differs from %s:\n--- got\n%s\n--- expected\n%s",
@@ -598,12 +574,4 @@ static Suite *suite(void)
   return s;
 }
 
-int main(void)
-{
-  gsl_set_error_handler_off();
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures != 0;
-}
+int main(void) { return bt_run_suite(suite()); }

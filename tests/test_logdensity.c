@@ -5,6 +5,8 @@
  * order, generated quantities, the no-allocation hot path and data loading. It must not
  * compute a reference with bayesrun's own code. */
 #include <check.h>
+
+#include "testutil.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,15 +53,10 @@ static const mdef models[] = {
 };
 #define NMODELS ((int)(sizeof models / sizeof models[0]))
 
-static const char *srcdir(void)
-{
-  const char *s = getenv("top_srcdir");
-  return s && *s ? s : ".";
-}
 
 static void model_path(const mdef *d, char *buf, size_t len)
 {
-  snprintf(buf, len, "%s/%s/%s.yaml", srcdir(), d->in_models ? "models" : "tests/data", d->name);
+  snprintf(buf, len, "%s/%s/%s.yaml", bt_srcdir(), d->in_models ? "models" : "tests/data", d->name);
 }
 
 static bayes_model *load_path(const char *path, const bayes_load_opts *opts)
@@ -79,28 +76,7 @@ static bayes_model *load(const mdef *d)
   return load_path(p, NULL);
 }
 
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  ck_assert_msg(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  ck_assert(s != NULL);
-  ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
 
-static void write_file(const char *path, const char *text)
-{
-  FILE *f = fopen(path, "w");
-  ck_assert_msg(f != NULL, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
 
 /* The points file holds one {"point": {...}, "log_density": x} per line (json.dumps), so
  * the point is the brace-matched object after "point": and the value follows
@@ -114,8 +90,8 @@ typedef struct {
 static void read_refs(const char *name, refs *r)
 {
   char p[1024];
-  snprintf(p, sizeof p, "%s/tests/data/%s.points.json", srcdir(), name);
-  char *s = slurp(p), *q = s;
+  snprintf(p, sizeof p, "%s/tests/data/%s.points.json", bt_srcdir(), name);
+  char *s = bt_slurp(p), *q = s;
   r->n = 0;
   while ((q = strstr(q, "{\"point\": ")) != NULL) {
     ck_assert(r->n < MAXP);
@@ -154,7 +130,7 @@ static void point_theta(bayes_ws *w, const char *json, double *theta)
 {
   char p[512];
   tmp_path(p, sizeof p, ".json");
-  write_file(p, json);
+  bt_write_file(p, json);
   char *msg = NULL;
   int rc = bayes_ws_read_point(w, p, false, theta, &msg);
   ck_assert_msg(rc == BAYES_OK, "reading point %s failed (%d): %s", json, rc, msg ? msg : "");
@@ -746,10 +722,10 @@ START_TEST(test_data_loading)
   snprintf(dp, sizeof dp, "%s/inline.json", dir);
   snprintf(d2, sizeof d2, "%s/override.json", dir);
   snprintf(cp, sizeof cp, "%s/obs.csv", dir);
-  write_file(dp, "{\"N\": 2, \"y\": [1.5, -0.5], \"unused\": [1, 2, 3]}\n");
-  write_file(d2, "{\"N\": 3, \"y\": [0.25, 2, 1], \"extra\": [[1, 2], [3, 4]], \"also\": 7}\n");
-  write_file(cp, "time,flux,other\n0,1.25,x\n1,-0.75,y\n2,3.5,z\n");
-  write_file(mp, "model: data_api\n"
+  bt_write_file(dp, "{\"N\": 2, \"y\": [1.5, -0.5], \"unused\": [1, 2, 3]}\n");
+  bt_write_file(d2, "{\"N\": 3, \"y\": [0.25, 2, 1], \"extra\": [[1, 2], [3, 4]], \"also\": 7}\n");
+  bt_write_file(cp, "time,flux,other\n0,1.25,x\n1,-0.75,y\n2,3.5,z\n");
+  bt_write_file(mp, "model: data_api\n"
                  "data:\n"
                  "  file: inline.json\n"
                  "  N: int\n"
@@ -780,7 +756,7 @@ START_TEST(test_data_loading)
   ck_assert(bad == NULL);
   bayes_string_free(msg);
   /* {csv:, column:} next to the model */
-  write_file(mp, "model: csv_api\n"
+  bt_write_file(mp, "model: csv_api\n"
                  "data:\n"
                  "  y: {csv: obs.csv, column: flux}\n"
                  "parameters:\n"
@@ -814,8 +790,8 @@ START_TEST(test_data_unused_keys_any_value)
   char mp[512], dp[512];
   tmp_path(mp, sizeof mp, ".yaml");
   tmp_path(dp, sizeof dp, ".json");
-  write_file(mp, "model: unused\ndata:\n  N: int\nparameters:\n  mu: normal(0, N)\n");
-  write_file(dp, "{\"N\": 2, \"label\": \"run 7\", \"flag\": true, \"tup\": {\"1\": 1, \"2\": [1, 2]}}\n");
+  bt_write_file(mp, "model: unused\ndata:\n  N: int\nparameters:\n  mu: normal(0, N)\n");
+  bt_write_file(dp, "{\"N\": 2, \"label\": \"run 7\", \"flag\": true, \"tup\": {\"1\": 1, \"2\": [1, 2]}}\n");
   bayes_load_opts o = {.data_file = dp, .verbose = false};
   bayes_model *m = load_path(mp, &o);
   bayes_model_free(m);
@@ -858,12 +834,4 @@ static Suite *suite(void)
   return s;
 }
 
-int main(void)
-{
-  gsl_set_error_handler_off();
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures != 0;
-}
+int main(void) { return bt_run_suite(suite()); }

@@ -1493,12 +1493,4 @@ static Suite *ops_suite(void)
   return s;
 }
 
-int main(void)
-{
-  gsl_set_error_handler_off();
-  SRunner *sr = srunner_create(ops_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures != 0;
-}
+int main(void) { return bt_run_suite(ops_suite()); }

@@ -3,6 +3,8 @@
  * hand-built programs forward and backward (adjoint zeroing, accumulation through
  * aliased slots, Jacobian terms on and off, failure recording, no allocation). */
 #include <check.h>
+
+#include "testutil.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -738,11 +740,4 @@ static Suite *suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures != 0;
-}
+int main(void) { return bt_run_suite(suite()); }

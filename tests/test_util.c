@@ -2,6 +2,8 @@
  * bayes_grow, arenas, string buffers (including shortest round-trip doubles and the
  * out-of-memory flag) and the edit distance used for "did you mean". */
 #include <check.h>
+
+#include "testutil.h"
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -399,11 +401,4 @@ static Suite *suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failures = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failures != 0;
-}
+int main(void) { return bt_run_suite(suite()); }

@@ -1,6 +1,9 @@
 /* testutil.c — finite-difference gradient checks and goodness-of-fit helpers for tests. */
 #include "testutil.h"
 
+#include <check.h>
+#include <gsl/gsl_errno.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,3 +188,42 @@ double bt_ks_distance(double *xs, size_t n, double (*cdf)(double, const void *),
 }
 
 double bt_dkw_eps(size_t n, double alpha) { return sqrt(log(2.0 / alpha) / (2.0 * n)); }
+
+int bt_run_suite(Suite *s)
+{
+  gsl_set_error_handler_off();
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failures = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failures != 0;
+}
+
+const char *bt_srcdir(void)
+{
+  const char *s = getenv("top_srcdir");
+  return s && *s ? s : ".";
+}
+
+char *bt_slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *s = malloc((size_t)n + 1);
+  ck_assert(s != NULL);
+  ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
+  s[n] = '\0';
+  fclose(f);
+  return s;
+}
+
+void bt_write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  ck_assert_msg(f != NULL, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+}

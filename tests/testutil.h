@@ -39,4 +39,15 @@ double bt_ks_distance(double *xs, size_t n, double (*cdf)(double, const void *),
 /* DKW bound: P(D_n > eps) <= 2 exp(-2 n eps^2); the eps with false-failure rate alpha. */
 double bt_dkw_eps(size_t n, double alpha);
 
+/* Runs every test of the suite (GSL's error handler off, as in the CLI), prints Check's
+ * summary and returns the process exit status: 0 when nothing failed. */
+struct Suite;
+int bt_run_suite(struct Suite *s);
+
+/* Test files: the source tree ($top_srcdir, default "."), a whole file read into a
+ * malloc'd string (the test fails if it cannot be read), and a text written to a file. */
+const char *bt_srcdir(void);
+char *bt_slurp(const char *path);
+void bt_write_file(const char *path, const char *text);
+
 #endif
