@@ -67,13 +67,29 @@ const bayes_param_info *bayes_model_param(const bayes_model *m, size_t i);
 size_t bayes_model_nout(const bayes_model *m);
 const char *bayes_model_out_name(const bayes_model *m, size_t i);
 
-/* Default inference settings from the file's `inference:` section (NULL/0 if absent). */
+/* One `inference:` setting as written, with its position (for backends to interpret and
+ * to report errors at the line: see bayes_model_message). */
+typedef struct {
+  const char *key, *value;
+  int line, col, len;        /* of the value */
+} bayes_setting;
+
+/* Default inference settings from the file's `inference:` section (NULL/0 if absent).
+ * Every setting written is also in settings[] (including the typed ones below): a
+ * backend must use or reject each one, never ignore it. */
 typedef struct {
   const char *method;       /* "nuts" unless the file says otherwise */
   long chains, warmup, draws, seed, thin;
   bool has_chains, has_warmup, has_draws, has_seed, has_thin;
+  const bayes_setting *settings;
+  size_t nsettings;
 } bayes_inference_info;
 const bayes_inference_info *bayes_model_inference(const bayes_model *m);
+/* A located message about the model file ("FILE:LINE:COL: error: MSG", the source line
+ * and a caret), for errors found after loading (e.g. an inference setting a backend
+ * rejects). level: "error", "warning" or "note". Free with bayes_string_free. */
+char *bayes_model_message(const bayes_model *m, const char *level, int line, int col,
+                          int len, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 bayes_ws *bayes_ws_alloc(const bayes_model *m);
 void bayes_ws_free(bayes_ws *w);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1039,6 +1040,29 @@ const char *bayes_model_out_name(const bayes_model *m, size_t i)
   return i < m->nout ? m->out_names[i] : NULL;
 }
 const bayes_inference_info *bayes_model_inference(const bayes_model *m) { return &m->inf; }
+
+char *bayes_model_message(const bayes_model *m, const char *level, int line, int col,
+                          int len, const char *fmt, ...)
+{
+  bayes_diag d;
+  bayes_diag_init(&d);
+  bayes_diag_level lv = strcmp(level, "warning") == 0 ? BAYES_DIAG_WARNING
+                        : strcmp(level, "note") == 0  ? BAYES_DIAG_NOTE
+                                                      : BAYES_DIAG_ERROR;
+  va_list ap;
+  va_start(ap, fmt);
+  bayes_diag_vadd(&d, lv, &m->mdef.src, line, col, len, fmt, ap);
+  va_end(ap);
+  bayes_sb sb;
+  bayes_sb_init(&sb);
+  bayes_diag_format(&d, &sb);
+  bayes_diag_destroy(&d);
+  if (sb.oom) {
+    bayes_sb_destroy(&sb);
+    return NULL;
+  }
+  return sb.s;
+}
 const char *bayes_version(void) { return PACKAGE_VERSION; }
 
 bayes_ws *bayes_ws_alloc(const bayes_model *m)

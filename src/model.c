@@ -782,6 +782,15 @@ static void read_inference(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
       unknown_key(m, d, k, "inference setting", inference_keys);
       continue;
     }
+    if (vv->kind == BAYES_Y_SCALAR && in->nsettings < 32) {
+      bayes_setting *st = &m->inference.settings[in->nsettings++];
+      st->key = k->str;
+      st->value = vv->str;
+      st->line = vv->line;
+      st->col = vv->col;
+      st->len = node_len(vv);
+      in->settings = m->inference.settings;
+    }
     if (strcmp(k->str, "method") == 0) {
       if (vv->kind != BAYES_Y_SCALAR || !in_list(vv->str, methods)) {
         if (vv->kind == BAYES_Y_SCALAR)

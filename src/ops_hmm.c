@@ -159,6 +159,37 @@ static int hmm_emit(bayes_fnctx *c, int nargs, const bayes_fnarg *args, int *out
                    K, bayes_shape_str(&lo, b1, sizeof b1), bayes_shape_str(&rho, b2, sizeof b2));
     return -1;
   }
+  /* Known probabilities are checked once, as Stan does (to 1e-8): every row of Gamma and
+   * rho must be a simplex. Values that depend on parameters come from simplex-constrained
+   * parameters in practice; checking them per evaluation would also defeat finite
+   * differences, so they are not checked. */
+  for (int a = 1; a <= 2; a++) {
+    const double *v = args[a].cval;
+    if (!v) continue;
+    size_t rows = a == 1 ? K : 1;
+    for (size_t r = 0; r < rows; r++) {
+      double sum = 0;
+      for (size_t j = 0; j < K; j++) {
+        double x = v[r * K + j];
+        if (!(x >= 0)) {
+          bayes_fn_error(c, &args[a], "hmm_marginal: %s%.0zu has a negative or NaN element "
+                         "(%g); it must hold probabilities", a == 1 ? "row " : "rho",
+                         a == 1 ? r + 1 : 0, x);
+          return -1;
+        }
+        sum += x;
+      }
+      if (fabs(sum - 1) > 1e-8) {
+        if (a == 1)
+          bayes_fn_error(c, &args[a], "hmm_marginal: row %zu of Gamma sums to %.15g, not 1 "
+                         "(each row is the distribution of the next state)", r + 1, sum);
+        else
+          bayes_fn_error(c, &args[a], "hmm_marginal: rho sums to %.15g, not 1 (it is the "
+                         "distribution of the first state)", sum);
+        return -1;
+      }
+    }
+  }
   int in[3] = {args[0].slot, args[1].slot, args[2].slot};
   bayes_shape o = bayes_shape_scalar();
   int i = bayes_fn_emit(c, &op_hmm_marginal, 3, in, 1, &o, false);

@@ -26,6 +26,8 @@ typedef struct {
 int cli_check(int argc, char **argv);
 int cli_logdensity(int argc, char **argv);
 int cli_graph(int argc, char **argv);
+int cli_fit(int argc, char **argv);      /* cmd_fit.c: bayesrun MODEL.yaml */
+int cli_summary(int argc, char **argv);  /* cmd_summary.c: bayesrun summary */
 
 /* Load a model, printing diagnostics to stderr. Returns 0 or the exit code. */
 int cli_load(const cli_common *o, bayes_model **m);

@@ -13,20 +13,25 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: bayesrun MODEL.yaml [options]        fit a model (default method: nuts)\n"
+    "usage: bayesrun MODEL.yaml [options]        fit a model (default method: nuts;\n"
+    "                                            bayesrun MODEL.yaml --help lists options)\n"
     "       bayesrun check MODEL.yaml [--data FILE] [--dump ast|graph|tape] [--verbose]\n"
     "       bayesrun logdensity MODEL.yaml --at POINT.json [--data FILE] [--gradient]\n"
     "                          [--unconstrained] [--jacobian | --no-jacobian]\n"
     "       bayesrun graph MODEL.yaml [--data FILE]\n"
+    "       bayesrun summary DIR_OR_CSV... [--json]\n"
     "       bayesrun --help | --version\n"
     "\n"
     "Commands:\n"
     "  check        parse and type-check the model, print what it compiles to\n"
     "  logdensity   print the log density (and its gradient) at a point, as JSON\n"
     "  graph        print the model as a Graphviz DOT graph\n"
+    "  summary      diagnostics table of saved draws (CmdStan CSV files)\n"
     "\n"
-    "Exit codes: 0 success, 64 bad usage, 65 bad model or data, 66 missing input file,\n"
-    "69 the requested method is not available in this build, 70 internal error.\n"
+    "Exit codes: 0 success, 1 a finished run that failed a check you asked for\n"
+    "(--fail-on-warnings), 64 bad usage, 65 bad model or data, 66 missing input file,\n"
+    "69 the requested method is not available in this build, 70 internal error,\n"
+    "73 cannot create the output folder, 74 cannot write output.\n"
     "See bayesrun(1) and doc/manual.md for the model language.\n";
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -63,50 +68,6 @@ void cli_json_number(bayes_sb *sb, double x)
     bayes_sb_puts(sb, "null");
 }
 
-static int fit(int argc, char **argv)
-{
-  /* the inference backends arrive with their own issues; until then a fit request is
-   * checked like any other (model, data, flags) and then answered plainly, rather than
-   * silently doing something else */
-  static const struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                       {"method", required_argument, 0, 'm'},
-                                       {"verbose", no_argument, 0, 'v'},
-                                       {0, 0, 0, 0}};
-  cli_common o;
-  memset(&o, 0, sizeof o);
-  const char *method = NULL;
-  optind = 1;
-  opterr = 0;
-  int ch;
-  while ((ch = getopt_long(argc, argv, "d:m:v", opts, NULL)) != -1) {
-    switch (ch) {
-    case 'd': o.data = optarg; break;
-    case 'm': method = optarg; break;
-    case 'v': o.verbose = true; break;
-    default:
-      if (optopt)
-        return cli_usage_error(NULL, "option '-%c' %s", optopt,
-                               strchr("dm", optopt) ? "needs an argument" : "is not known");
-      return cli_usage_error(NULL, "unknown or incomplete option '%s' (this build only checks "
-                             "models: see bayesrun --help)", argv[optind - 1]);
-    }
-  }
-  if (optind >= argc) return cli_usage_error(NULL, "no model file given");
-  if (optind + 1 < argc) return cli_usage_error(NULL, "unexpected argument '%s'", argv[optind + 1]);
-  o.model = argv[optind];
-  bayes_model *m = NULL;
-  int rc = cli_load(&o, &m);
-  if (rc) return rc;
-  if (!method) method = bayes_model_inference(m)->method;
-  fprintf(stderr,
-          "bayesrun: error: method '%s' is not available in this build of bayesrun yet.\n"
-          "The model compiles: try 'bayesrun check %s' to see it, or 'bayesrun logdensity %s "
-          "--at POINT.json' to evaluate it.\n",
-          method, o.model, o.model);
-  bayes_model_free(m);
-  return EX_UNAVAILABLE_;
-}
-
 int main(int argc, char **argv)
 {
   gsl_set_error_handler_off();
@@ -127,5 +88,6 @@ int main(int argc, char **argv)
   if (strcmp(cmd, "check") == 0) return cli_check(argc - 1, argv + 1);
   if (strcmp(cmd, "logdensity") == 0) return cli_logdensity(argc - 1, argv + 1);
   if (strcmp(cmd, "graph") == 0) return cli_graph(argc - 1, argv + 1);
-  return fit(argc, argv);
+  if (strcmp(cmd, "summary") == 0) return cli_summary(argc - 1, argv + 1);
+  return cli_fit(argc, argv);
 }

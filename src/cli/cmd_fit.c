@@ -1,0 +1,654 @@
+/* cmd_fit.c — `bayesrun MODEL.yaml`: fit a model with the NUTS or static HMC backend.
+ * Settings come from the file's `inference:` section, overridden by flags; chains run in
+ * threads (each chain's draws depend only on the seed and its chain id, never on the
+ * thread count); each chain writes CmdStan CSV through the atomic writer; progress is
+ * shown on stderr; the summary is printed and written as summary.json. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "nuts.h"
+#include "stancsv.h"
+#include "summary.h"
+
+#define MAX_CHAINS 1024
+
+typedef struct fit_run fit_run;
+
+typedef struct {
+  fit_run *run;
+  int chain;                   /* 1-based */
+  bayes_sampler *s;
+  bayes_ws *ws;
+  bayes_csv_writer *csv;
+  double *out;                 /* nout values of the current draw */
+  double *kept;                /* draws x (7 + nout): what the summary needs */
+  long nkept;
+  double warmup_s, sampling_s;
+  atomic_long iter;            /* progress, read by the main thread */
+  atomic_long divergences;
+  atomic_int done;             /* 1 finished, -1 failed */
+  double stepsize;             /* last step size (progress display) */
+  char err[512];
+} fit_chain;
+
+struct fit_run {
+  const bayes_model *m;
+  bayes_sampler_cfg cfg;
+  int nchains, nthreads;
+  size_t nout;
+  const char *outdir;
+  const char *data_file;
+  const char *init;            /* radius as text, or a file */
+  double *init_theta;          /* from an init file, or NULL */
+  fit_chain *chains;
+  atomic_int next_chain;
+};
+
+static double now_s(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int run_chain(fit_chain *c)
+{
+  fit_run *r = c->run;
+  const bayes_model *m = r->m;
+  bayes_sampler_cfg cfg = r->cfg;
+  cfg.chain = c->chain;
+  c->s = bayes_sampler_alloc(m, &cfg);
+  c->ws = bayes_ws_alloc(m);
+  size_t ncol = 7 + r->nout;
+  c->out = calloc(r->nout + 1, sizeof *c->out);
+  long nkeep = cfg.thin > 0 ? (cfg.draws + cfg.thin - 1) / cfg.thin : cfg.draws;
+  c->kept = calloc((size_t)(nkeep + 1) * ncol, sizeof *c->kept);
+  if (!c->s || !c->ws || !c->out || !c->kept) {
+    snprintf(c->err, sizeof c->err, "chain %d: out of memory", c->chain);
+    return -1;
+  }
+  if (bayes_sampler_init(c->s, r->init_theta, c->err, sizeof c->err) != 0) return -1;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/chain_%d.csv", r->outdir, c->chain);
+  const char **names = malloc((r->nout + 1) * sizeof *names);
+  if (!names) {
+    snprintf(c->err, sizeof c->err, "chain %d: out of memory", c->chain);
+    return -1;
+  }
+  for (size_t i = 0; i < r->nout; i++) names[i] = bayes_model_out_name(m, i);
+  bayes_csv_header h;
+  memset(&h, 0, sizeof h);
+  h.model = bayes_model_name(m);
+  h.cfg = &cfg;
+  h.num_chains = r->nchains;
+  h.data_file = r->data_file ? r->data_file : "";
+  h.init = r->init;
+  h.output_file = path;
+  h.method = "sample";
+  h.num_threads = r->nthreads;
+  c->csv = bayes_csv_open(path, &h, r->nout, names, c->err, sizeof c->err);
+  free(names);
+  if (!c->csv) return -1;
+  double t0 = now_s(), t_end_warmup = t0;
+  bool adaptation_written = false;
+  bayes_draw d;
+  long kept = 0;
+  for (;;) {
+    int more = bayes_sampler_iterate(c->s, &d);
+    if (more < 0) {
+      snprintf(c->err, sizeof c->err, "chain %d: the sampler failed (please report)", c->chain);
+      return -1;
+    }
+    atomic_store(&c->iter, d.iteration + 1);
+    if (d.divergent && !d.warmup) atomic_fetch_add(&c->divergences, 1);
+    c->stepsize = d.stepsize;
+    if (!d.warmup) {
+      if (!adaptation_written) {
+        t_end_warmup = now_s();
+        if (cfg.adapt && cfg.warmup > 0 &&
+            bayes_csv_adaptation(c->csv, bayes_sampler_stepsize(c->s),
+                                 bayes_sampler_inv_metric(c->s), bayes_model_dim(m),
+                                 cfg.metric == BAYES_METRIC_DENSE) != 0) {
+          snprintf(c->err, sizeof c->err, "chain %d: cannot write %.400s", c->chain, path);
+          return -1;
+        }
+        adaptation_written = true;
+      }
+      long k = d.iteration - cfg.warmup;
+      if (k % cfg.thin == 0) {
+        if (bayes_ws_outputs(c->ws, d.theta, bayes_sampler_rng(c->s), c->out) != 0) {
+          /* a generated quantity failed (e.g. an rng with invalid parameters): the draw
+           * is still written, with NaN where the outputs could not be computed */
+          for (size_t i = 0; i < r->nout; i++) c->out[i] = NAN;
+        }
+        if (bayes_csv_row(c->csv, &d, c->out) != 0) {
+          snprintf(c->err, sizeof c->err, "chain %d: cannot write %.400s", c->chain, path);
+          return -1;
+        }
+        double *row = c->kept + (size_t)kept * ncol;
+        row[0] = d.lp;
+        row[1] = d.accept_stat;
+        row[2] = d.stepsize;
+        row[3] = d.treedepth;
+        row[4] = d.n_leapfrog;
+        row[5] = d.divergent;
+        row[6] = d.energy;
+        memcpy(row + 7, c->out, r->nout * sizeof *c->out);
+        kept++;
+      }
+    }
+    if (more == 0) break;
+  }
+  if (!adaptation_written) t_end_warmup = now_s();
+  double t1 = now_s();
+  c->warmup_s = t_end_warmup - t0;
+  c->sampling_s = t1 - t_end_warmup;
+  c->nkept = kept;
+  if (bayes_csv_close(c->csv, c->warmup_s, c->sampling_s, c->err, sizeof c->err) != 0) {
+    c->csv = NULL;
+    return -1;
+  }
+  c->csv = NULL;
+  return 0;
+}
+
+static void *worker(void *arg)
+{
+  fit_run *r = arg;
+  for (;;) {
+    int k = atomic_fetch_add(&r->next_chain, 1);
+    if (k >= r->nchains) break;
+    fit_chain *c = &r->chains[k];
+    int rc = run_chain(c);
+    atomic_store(&c->done, rc == 0 ? 1 : -1);
+  }
+  return NULL;
+}
+
+/* ---- progress ---- */
+
+/* One line per chain, redrawn in place on a terminal; a plain line now and then
+ * otherwise (logs, CI). */
+static void progress(fit_run *r, bool tty, double t0, int *lines)
+{
+  long total = r->cfg.warmup + r->cfg.draws;
+  double el = now_s() - t0;
+  if (!tty) {
+    long sum = 0;
+    for (int i = 0; i < r->nchains; i++) sum += atomic_load(&r->chains[i].iter);
+    long all = total * r->nchains;
+    fprintf(stderr, "bayesrun: %3.0f%% of %ld iterations (%d chain%s), %.1f s\n",
+            all ? 100.0 * (double)sum / (double)all : 100.0, all, r->nchains,
+            r->nchains == 1 ? "" : "s", el);
+    return;
+  }
+  if (*lines) fprintf(stderr, "\033[%dA", *lines);
+  *lines = 0;
+  for (int i = 0; i < r->nchains; i++) {
+    fit_chain *c = &r->chains[i];
+    long it = atomic_load(&c->iter);
+    int done = atomic_load(&c->done);
+    double frac = total ? (double)it / (double)total : 1;
+    char eta[32] = "";
+    if (!done && frac > 0.01) snprintf(eta, sizeof eta, "  ETA %.0f s", el * (1 - frac) / frac);
+    fprintf(stderr, "\033[2Kchain %d: %ld/%ld %s, %ld divergent, step size %.3g%s\n", c->chain,
+            it, total,
+            done > 0 ? "done" : done < 0 ? "failed" : it <= r->cfg.warmup ? "warmup" : "sampling",
+            (long)atomic_load(&c->divergences), c->stepsize, eta);
+    (*lines)++;
+  }
+}
+
+/* ---- settings ---- */
+
+typedef struct {
+  const char *method, *data, *outdir, *init, *metric;
+  long chains, threads, warmup, draws, thin, max_depth, seed;
+  double adapt_delta, stepsize;
+  bool has_chains, has_threads, has_warmup, has_draws, has_thin, has_max_depth, has_seed;
+  bool has_adapt_delta, has_stepsize, prior, quiet, verbose, fail_on_warnings;
+} fit_opts;
+
+static int bad_setting(const bayes_model *m, const bayes_setting *st, const char *fmt,
+                       const char *what)
+{
+  char *msg = bayes_model_message(m, "error", st->line, st->col, st->len, fmt, st->key, what);
+  if (msg) fputs(msg, stderr);
+  bayes_string_free(msg);
+  return EX_DATAERR_;
+}
+
+static int parse_long(const char *s, long lo, long *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || errno || v < lo) return -1;
+  *out = v;
+  return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (!*s || *end || errno || !isfinite(v)) return -1;
+  *out = v;
+  return 0;
+}
+
+/* The file's settings, under the flags (a flag given wins). */
+static int apply_file_settings(const bayes_model *m, fit_opts *o)
+{
+  const bayes_inference_info *inf = bayes_model_inference(m);
+  for (size_t i = 0; i < inf->nsettings; i++) {
+    const bayes_setting *st = &inf->settings[i];
+    const char *k = st->key, *v = st->value;
+    long l;
+    double x;
+    if (strcmp(k, "method") == 0) {
+      if (!o->method) o->method = v;
+    } else if (strcmp(k, "chains") == 0 || strcmp(k, "warmup") == 0 ||
+               strcmp(k, "draws") == 0 || strcmp(k, "thin") == 0 ||
+               strcmp(k, "seed") == 0) {
+      /* validated by the model reader */
+      if (parse_long(v, 0, &l)) return bad_setting(m, st, "%s must be a whole number%s", "");
+      if (strcmp(k, "chains") == 0 && !o->has_chains) o->chains = l, o->has_chains = true;
+      if (strcmp(k, "warmup") == 0 && !o->has_warmup) o->warmup = l, o->has_warmup = true;
+      if (strcmp(k, "draws") == 0 && !o->has_draws) o->draws = l, o->has_draws = true;
+      if (strcmp(k, "thin") == 0 && !o->has_thin) o->thin = l, o->has_thin = true;
+      if (strcmp(k, "seed") == 0 && !o->has_seed) o->seed = l, o->has_seed = true;
+    } else if (strcmp(k, "adapt_delta") == 0) {
+      if (parse_double(v, &x) || !(x > 0 && x < 1))
+        return bad_setting(m, st, "%s must be a number between 0 and 1%s", "");
+      if (!o->has_adapt_delta) o->adapt_delta = x, o->has_adapt_delta = true;
+    } else if (strcmp(k, "max_depth") == 0) {
+      if (parse_long(v, 1, &l) || l > 30)
+        return bad_setting(m, st, "%s must be a whole number from 1 to 30%s", "");
+      if (!o->has_max_depth) o->max_depth = l, o->has_max_depth = true;
+    } else if (strcmp(k, "threads") == 0) {
+      if (parse_long(v, 1, &l)) return bad_setting(m, st, "%s must be a whole number of at least 1%s", "");
+      if (!o->has_threads) o->threads = l, o->has_threads = true;
+    } else if (strcmp(k, "metric") == 0) {
+      if (strcmp(v, "diag") && strcmp(v, "dense") && strcmp(v, "unit"))
+        return bad_setting(m, st, "%s must be diag, dense or unit%s", "");
+      if (!o->metric) o->metric = v;
+    } else if (strcmp(k, "init") == 0) {
+      if (!o->init) o->init = v;
+    } else if (strcmp(k, "refresh") == 0) {
+      if (parse_long(v, 0, &l)) return bad_setting(m, st, "%s must be a whole number%s", "");
+      /* progress is shown by time, not by iteration count: refresh 0 silences it */
+      if (l == 0) o->quiet = true;
+    } else {
+      return bad_setting(m, st, "the setting '%s' does not apply to method %s",
+                         o->method ? o->method : "nuts");
+    }
+  }
+  return 0;
+}
+
+static int make_dir(const char *path)
+{
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+      *p = '/';
+    }
+  if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+  struct stat st;
+  return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+/* The summary of the kept draws: printed, and written as summary.json. */
+static int fit_summary(fit_run *r, const fit_opts *o, double total_s)
+{
+  static const char *const sampler_cols[] = {"lp__",        "accept_stat__", "stepsize__",
+                                             "treedepth__", "n_leapfrog__",  "divergent__",
+                                             "energy__"};
+  size_t ncol = 7 + r->nout;
+  const char **names = calloc(ncol, sizeof *names);
+  const double **chains = calloc((size_t)r->nchains, sizeof *chains);
+  double *ws = calloc((size_t)r->nchains, sizeof *ws), *ss = calloc((size_t)r->nchains, sizeof *ss);
+  int rc = EX_SOFTWARE_;
+  bayes_run_summary *sum = NULL;
+  char *text = NULL, err[512] = "";
+  if (!names || !chains || !ws || !ss) goto oom;
+  for (size_t i = 0; i < 7; i++) names[i] = sampler_cols[i];
+  for (size_t i = 0; i < r->nout; i++) names[7 + i] = bayes_model_out_name(r->m, i);
+  for (int c = 0; c < r->nchains; c++) {
+    chains[c] = r->chains[c].kept;
+    ws[c] = r->chains[c].warmup_s;
+    ss[c] = r->chains[c].sampling_s;
+  }
+  bayes_summary_input in;
+  memset(&in, 0, sizeof in);
+  in.method = o->method;
+  in.nchains = (size_t)r->nchains;
+  in.ndraws = (size_t)r->chains[0].nkept;
+  in.ncols = ncol;
+  in.names = names;
+  in.chains = chains;
+  in.warmup = r->cfg.warmup;
+  in.seed = r->cfg.seed;
+  in.has_seed = true;
+  in.max_depth = r->cfg.algo == BAYES_ALGO_NUTS ? r->cfg.max_depth : 0;
+  in.warmup_seconds = ws;
+  in.sampling_seconds = ss;
+  in.total_seconds = total_s;
+  sum = bayes_summary_compute(&in, err, sizeof err);
+  if (!sum) {
+    fprintf(stderr, "bayesrun: error: cannot summarise the draws: %s\n", err);
+    goto out;
+  }
+  text = bayes_summary_text(sum);
+  if (!text) goto oom;
+  fputs(text, stdout);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/summary.json", r->outdir);
+  if (bayes_summary_write_json(sum, path, err, sizeof err) != 0) {
+    fprintf(stderr, "bayesrun: error: cannot write %s: %s\n", path, err);
+    rc = 74; /* EX_IOERR */
+    goto out;
+  }
+  if (!o->quiet)
+    fprintf(stderr, "bayesrun: draws in %s/chain_1.csv .. chain_%d.csv, summary in %s\n",
+            r->outdir, r->nchains, path);
+  rc = o->fail_on_warnings && sum->nwarnings ? 1 : 0;
+  goto out;
+oom:
+  fprintf(stderr, "bayesrun: out of memory\n");
+out:
+  bayes_free(text);
+  bayes_summary_free(sum);
+  free(names);
+  free(chains);
+  free(ws);
+  free(ss);
+  return rc;
+}
+
+static void free_chains(fit_run *r)
+{
+  for (int i = 0; i < r->nchains; i++) {
+    fit_chain *c = &r->chains[i];
+    if (c->csv) bayes_csv_abort(c->csv);
+    bayes_sampler_free(c->s);
+    bayes_ws_free(c->ws);
+    free(c->out);
+    free(c->kept);
+  }
+  free(r->chains);
+  free(r->init_theta);
+}
+
+static int fit_run_all(const bayes_model *m, fit_opts *o)
+{
+  fit_run r;
+  memset(&r, 0, sizeof r);
+  r.m = m;
+  bayes_sampler_cfg *cfg = &r.cfg;
+  bayes_sampler_defaults(cfg);
+  cfg->algo = strcmp(o->method, "hmc") == 0 ? BAYES_ALGO_HMC : BAYES_ALGO_NUTS;
+  if (o->metric)
+    cfg->metric = strcmp(o->metric, "dense") == 0  ? BAYES_METRIC_DENSE
+                  : strcmp(o->metric, "unit") == 0 ? BAYES_METRIC_UNIT
+                                                   : BAYES_METRIC_DIAG;
+  if (o->has_warmup) cfg->warmup = o->warmup;
+  if (o->has_draws) cfg->draws = o->draws;
+  if (o->has_thin) cfg->thin = o->thin;
+  if (o->has_max_depth) cfg->max_depth = (int)o->max_depth;
+  if (o->has_adapt_delta) cfg->delta = o->adapt_delta;
+  if (o->has_stepsize) cfg->stepsize = o->stepsize;
+  if (cfg->warmup == 0) cfg->adapt = false;
+  cfg->flags = BAYES_LD_JACOBIAN | (o->prior ? BAYES_LD_PRIOR_ONLY : 0);
+  if (o->has_seed) {
+    cfg->seed = (uint64_t)o->seed;
+  } else {
+    /* no seed given: a new one, printed so that the run can be repeated */
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    cfg->seed = ((uint64_t)t.tv_sec * 1000003u ^ (uint64_t)t.tv_nsec ^ (uint64_t)getpid()) % 4294967296u;
+    if (!o->quiet) fprintf(stderr, "bayesrun: seed = %llu (use --seed to repeat this run)\n",
+                           (unsigned long long)cfg->seed);
+  }
+  r.nchains = o->has_chains ? (int)o->chains : 4;
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  if (ncpu < 1) ncpu = 1;
+  r.nthreads = o->has_threads ? (int)o->threads : (int)(r.nchains < ncpu ? r.nchains : ncpu);
+  if (r.nthreads > r.nchains) r.nthreads = r.nchains;
+  r.nout = bayes_model_nout(m);
+  r.outdir = o->outdir ? o->outdir : bayes_model_name(m);
+  r.data_file = o->data;
+  int rc = 0;
+  char radius[32] = "2";
+  r.init = radius;
+  if (o->init) {
+    double x;
+    if (parse_double(o->init, &x) == 0) {
+      if (x < 0) return cli_usage_error(NULL, "--init takes a radius >= 0 or a JSON file of values");
+      cfg->init_radius = x;
+      snprintf(radius, sizeof radius, "%s", o->init);
+    } else {
+      bayes_ws *w = bayes_ws_alloc(m);
+      r.init_theta = calloc(bayes_model_dim(m) + 1, sizeof(double));
+      char *msgs = NULL;
+      int e = w && r.init_theta ? bayes_ws_read_point(w, o->init, false, r.init_theta, &msgs)
+                                : BAYES_EINTERNAL;
+      if (msgs) fputs(msgs, stderr);
+      bayes_string_free(msgs);
+      bayes_ws_free(w);
+      if (e) {
+        free(r.init_theta);
+        return e;
+      }
+      r.init = o->init;
+    }
+  }
+  if (make_dir(r.outdir) != 0) {
+    fprintf(stderr, "bayesrun: error: cannot create the output folder '%s': %s\n", r.outdir,
+            strerror(errno));
+    free(r.init_theta);
+    return 73; /* EX_CANTCREAT */
+  }
+  r.chains = calloc((size_t)r.nchains, sizeof *r.chains);
+  if (!r.chains) {
+    free(r.init_theta);
+    fprintf(stderr, "bayesrun: out of memory\n");
+    return EX_SOFTWARE_;
+  }
+  for (int i = 0; i < r.nchains; i++) {
+    r.chains[i].run = &r;
+    r.chains[i].chain = i + 1;
+  }
+  pthread_t th[MAX_CHAINS];
+  int started = 0;
+  double t0 = now_s();
+  for (int i = 0; i < r.nthreads; i++)
+    if (pthread_create(&th[i], NULL, worker, &r) == 0) started++;
+  if (started == 0) worker(&r); /* no threads to be had: run the chains here */
+  bool tty = isatty(2);
+  int lines = 0;
+  double last = now_s();
+  for (;;) {
+    int done = 0;
+    for (int i = 0; i < r.nchains; i++) done += atomic_load(&r.chains[i].done) != 0;
+    if (done == r.nchains) break;
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    double t = now_s();
+    if (!o->quiet && (tty ? t - last >= 0.2 : t - last >= 10)) {
+      progress(&r, tty, t0, &lines);
+      last = t;
+    }
+  }
+  for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+  if (!o->quiet && tty) progress(&r, tty, t0, &lines);
+  /* failures: one message per distinct problem */
+  int failed = 0;
+  for (int i = 0; i < r.nchains; i++) {
+    fit_chain *c = &r.chains[i];
+    if (atomic_load(&c->done) > 0) continue;
+    bool seen = false;
+    for (int j = 0; j < i; j++) seen |= strcmp(r.chains[j].err, c->err) == 0;
+    if (!seen) fprintf(stderr, "bayesrun: error: %s\n", c->err);
+    failed++;
+  }
+  if (failed) {
+    rc = EX_DATAERR_;
+    goto done;
+  }
+  rc = fit_summary(&r, o, now_s() - t0);
+done:
+  free_chains(&r);
+  return rc;
+}
+
+static const char usage_fit[] =
+    "usage: bayesrun MODEL.yaml [options]\n"
+    "  --method nuts|hmc      the sampler (default: the file's, else nuts)\n"
+    "  --chains N             number of chains (4)\n"
+    "  --threads N            threads running chains (min(chains, cores))\n"
+    "  --warmup N             warmup iterations per chain (1000)\n"
+    "  --draws N              kept iterations per chain (1000)\n"
+    "  --thin N               keep every N-th draw (1)\n"
+    "  --seed N               random seed (a new one is chosen and printed if absent)\n"
+    "  --adapt-delta X        target acceptance rate of step-size adaptation (0.8)\n"
+    "  --max-depth N          maximum NUTS tree depth (10)\n"
+    "  --metric diag|dense|unit   mass matrix (diag)\n"
+    "  --stepsize X           initial step size (1)\n"
+    "  --init R|FILE          inits uniform(-R, R) on the unconstrained scale (2), or values\n"
+    "                         from a JSON file of parameter values\n"
+    "  --data FILE            data in CmdStan JSON format\n"
+    "  -o, --output DIR       output folder (default: the model's name)\n"
+    "  --prior                sample the prior (leave out the likelihood)\n"
+    "  --fail-on-warnings     exit with status 1 if the summary warns\n"
+    "  --quiet                no progress display\n"
+    "  --verbose              more notes (e.g. unused data keys)\n";
+
+int cli_fit(int argc, char **argv)
+{
+  static const struct option opts[] = {
+      {"method", required_argument, 0, 'm'},     {"chains", required_argument, 0, 'c'},
+      {"threads", required_argument, 0, 'T'},    {"warmup", required_argument, 0, 'w'},
+      {"draws", required_argument, 0, 'n'},      {"thin", required_argument, 0, 't'},
+      {"seed", required_argument, 0, 's'},       {"adapt-delta", required_argument, 0, 'a'},
+      {"max-depth", required_argument, 0, 'D'},  {"metric", required_argument, 0, 'M'},
+      {"stepsize", required_argument, 0, 'e'},   {"init", required_argument, 0, 'i'},
+      {"data", required_argument, 0, 'd'},       {"output", required_argument, 0, 'o'},
+      {"prior", no_argument, 0, 'P'},            {"fail-on-warnings", no_argument, 0, 'F'},
+      {"quiet", no_argument, 0, 'q'},            {"verbose", no_argument, 0, 'v'},
+      {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+  fit_opts o;
+  memset(&o, 0, sizeof o);
+  optind = 1;
+  opterr = 0;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "o:qvh", opts, NULL)) != -1) {
+    const char *a = optarg;
+    switch (ch) {
+    case 'm': o.method = a; break;
+    case 'c':
+      if (parse_long(a, 1, &o.chains) || o.chains > MAX_CHAINS)
+        return cli_usage_error(NULL, "--chains takes a whole number from 1 to %d", MAX_CHAINS);
+      o.has_chains = true;
+      break;
+    case 'T':
+      if (parse_long(a, 1, &o.threads)) return cli_usage_error(NULL, "--threads takes a whole number of at least 1");
+      o.has_threads = true;
+      break;
+    case 'w':
+      if (parse_long(a, 0, &o.warmup)) return cli_usage_error(NULL, "--warmup takes a whole number");
+      o.has_warmup = true;
+      break;
+    case 'n':
+      if (parse_long(a, 0, &o.draws)) return cli_usage_error(NULL, "--draws takes a whole number");
+      o.has_draws = true;
+      break;
+    case 't':
+      if (parse_long(a, 1, &o.thin)) return cli_usage_error(NULL, "--thin takes a whole number of at least 1");
+      o.has_thin = true;
+      break;
+    case 's':
+      if (parse_long(a, 0, &o.seed)) return cli_usage_error(NULL, "--seed takes a non-negative whole number");
+      o.has_seed = true;
+      break;
+    case 'a':
+      if (parse_double(a, &o.adapt_delta) || !(o.adapt_delta > 0 && o.adapt_delta < 1))
+        return cli_usage_error(NULL, "--adapt-delta takes a number between 0 and 1");
+      o.has_adapt_delta = true;
+      break;
+    case 'D':
+      if (parse_long(a, 1, &o.max_depth) || o.max_depth > 30)
+        return cli_usage_error(NULL, "--max-depth takes a whole number from 1 to 30");
+      o.has_max_depth = true;
+      break;
+    case 'M':
+      if (strcmp(a, "diag") && strcmp(a, "dense") && strcmp(a, "unit"))
+        return cli_usage_error(NULL, "--metric takes diag, dense or unit");
+      o.metric = a;
+      break;
+    case 'e':
+      if (parse_double(a, &o.stepsize) || !(o.stepsize > 0))
+        return cli_usage_error(NULL, "--stepsize takes a positive number");
+      o.has_stepsize = true;
+      break;
+    case 'i': o.init = a; break;
+    case 'd': o.data = a; break;
+    case 'o': o.outdir = a; break;
+    case 'P': o.prior = true; break;
+    case 'F': o.fail_on_warnings = true; break;
+    case 'q': o.quiet = true; break;
+    case 'v': o.verbose = true; break;
+    case 'h': fputs(usage_fit, stdout); return 0;
+    default:
+      if (optopt)
+        return cli_usage_error(NULL, "option '-%c' %s", optopt,
+                               strchr("o", optopt) ? "needs an argument" : "is not known");
+      return cli_usage_error(NULL, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind >= argc) return cli_usage_error(NULL, "no model file given");
+  if (optind + 1 < argc) return cli_usage_error(NULL, "unexpected argument '%s'", argv[optind + 1]);
+  if (o.method && strcmp(o.method, "nuts") && strcmp(o.method, "hmc")) {
+    static const char *const known[] = {"advi", "pathfinder", "laplace", "optimize", "smc",
+                                        "sequential", NULL};
+    bool k = false;
+    for (int i = 0; known[i]; i++) k |= strcmp(o.method, known[i]) == 0;
+    if (!k) return cli_usage_error(NULL, "unknown method '%s' (nuts, hmc, advi, pathfinder, "
+                                         "laplace, optimize, smc, sequential)", o.method);
+  }
+  cli_common co = {argv[optind], o.data, o.verbose};
+  bayes_model *m = NULL;
+  int rc = cli_load(&co, &m);
+  if (rc) return rc;
+  rc = apply_file_settings(m, &o);
+  if (rc) goto out;
+  if (!o.method) o.method = "nuts";
+  if (strcmp(o.method, "nuts") && strcmp(o.method, "hmc")) {
+    fprintf(stderr, "bayesrun: error: method '%s' is not available in this build of bayesrun "
+                    "yet; use nuts or hmc\n", o.method);
+    rc = EX_UNAVAILABLE_;
+    goto out;
+  }
+  rc = fit_run_all(m, &o);
+out:
+  bayes_model_free(m);
+  return rc;
+}
