@@ -3,13 +3,19 @@
 # model in models/, and Stan's gradient cost for the anchor models, measured in the same
 # run, with the ratios. Prints figures; exits non-zero only if something fails to run.
 #
-# usage: bench/run.sh [SECONDS]   (timing budget per figure, default 1)
+# usage: bench/run.sh [--sampling] [SECONDS]   (timing budget per figure, default 1;
+#        --sampling: then run bench/sample_vs_stan.sh, sampling against Stan, ~10+ min)
 # env:   BENCH_OUT (default bench/out) receives bayesrun.txt, stan.txt, combined.txt and
 #        the cached Stan builds. NO_STAN=1 skips Stan.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+sampling=no
+if [ "${1:-}" = --sampling ]; then
+  sampling=yes
+  shift
+fi
 secs=${1:-${BENCH_SECONDS:-1}}
 out=${BENCH_OUT:-bench/out}
 mkdir -p "$out"
@@ -79,3 +85,9 @@ awk '
 echo "   stan_nat: stanc C++ in a C++ loop (same compiler flags as rstan); stan_raw: rstan"
 echo "   grad_log_prob from R; stan_cor: stan_raw minus the same call on a 1-parameter model."
 echo "   The verdict uses the native figure: it has no R call in it, like bayesrun's."
+
+if [ $sampling = yes ]; then
+  echo
+  echo "== sampling against Stan (bench/sample_vs_stan.sh; also in bench/out/sampling.txt)"
+  bench/sample_vs_stan.sh
+fi
