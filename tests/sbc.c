@@ -51,10 +51,10 @@
 #include "nuts.h"
 
 #define FALSE_FAILURE_RATE 1e-3 /* family-wise, over every test of both models */
-#define DEFAULT_REPS 256
-#define NBINS 10
+#define DEFAULT_REPS 1000
+#define NBINS 20
 #define THIN 10
-#define NKEPT 99                /* L: ranks take L + 1 = 100 values, 10 per bin */
+#define NKEPT 99                /* L: ranks take L + 1 = 100 values, 5 per bin */
 #define WARMUP 1000
 #define BASE_SEED 20261125u
 #define LR_N 100                /* logistic regression design: N rows, K predictors */
