@@ -39,8 +39,10 @@ typedef struct {
   double warmup_s, sampling_s;
   atomic_long iter;            /* progress, read by the main thread */
   atomic_long divergences;
+  atomic_long grad_evals;
+  atomic_long start_ns;        /* when the chain started (0: waiting for a thread) */
   atomic_int done;             /* 1 finished, -1 failed */
-  double stepsize;             /* last step size (progress display) */
+  _Atomic double stepsize;     /* last step size (progress display) */
   char err[512];
 } fit_chain;
 
@@ -68,6 +70,7 @@ static int run_chain(fit_chain *c)
 {
   fit_run *r = c->run;
   const bayes_model *m = r->m;
+  atomic_store(&c->start_ns, (long)(now_s() * 1e9));
   bayes_sampler_cfg cfg = r->cfg;
   cfg.chain = c->chain;
   c->s = bayes_sampler_alloc(m, &cfg);
@@ -113,8 +116,9 @@ static int run_chain(fit_chain *c)
       return -1;
     }
     atomic_store(&c->iter, d.iteration + 1);
+    atomic_store(&c->grad_evals, bayes_sampler_grad_evals(c->s));
     if (d.divergent && !d.warmup) atomic_fetch_add(&c->divergences, 1);
-    c->stepsize = d.stepsize;
+    atomic_store(&c->stepsize, d.stepsize);
     if (!d.warmup) {
       if (!adaptation_written) {
         t_end_warmup = now_s();
@@ -199,15 +203,22 @@ static void progress(fit_run *r, bool tty, double t0, int *lines)
   *lines = 0;
   for (int i = 0; i < r->nchains; i++) {
     fit_chain *c = &r->chains[i];
-    long it = atomic_load(&c->iter);
+    long it = atomic_load(&c->iter), start = atomic_load(&c->start_ns);
     int done = atomic_load(&c->done);
+    if (!start) {
+      fprintf(stderr, "\033[2Kchain %d: waiting for a thread\n", c->chain);
+      (*lines)++;
+      continue;
+    }
+    double run = now_s() - (double)start * 1e-9;
     double frac = total ? (double)it / (double)total : 1;
     char eta[32] = "";
-    if (!done && frac > 0.01) snprintf(eta, sizeof eta, "  ETA %.0f s", el * (1 - frac) / frac);
-    fprintf(stderr, "\033[2Kchain %d: %ld/%ld %s, %ld divergent, step size %.3g%s\n", c->chain,
-            it, total,
+    if (!done && frac > 0.01) snprintf(eta, sizeof eta, ", ETA %.0f s", run * (1 - frac) / frac);
+    fprintf(stderr, "\033[2Kchain %d: %ld/%ld %s, %ld divergent, step size %.3g, %.0f gradients/s%s\n",
+            c->chain, it, total,
             done > 0 ? "done" : done < 0 ? "failed" : it <= r->cfg.warmup ? "warmup" : "sampling",
-            (long)atomic_load(&c->divergences), c->stepsize, eta);
+            (long)atomic_load(&c->divergences), atomic_load(&c->stepsize),
+            run > 0 ? (double)atomic_load(&c->grad_evals) / run : 0.0, eta);
     (*lines)++;
   }
 }
