@@ -113,7 +113,7 @@ to_dots <- function(x) gsub("\\]", "", gsub("\\[|,", ".", x))
 
 ess_of <- function(arr) {   # arr: iterations x chains x variables
   s <- summarise_draws(as_draws_array(arr), "ess_bulk")
-  setNames(s$ess_bulk, s$variable)
+  setNames(as.numeric(s$ess_bulk), s$variable)
 }
 
 read_bayesrun <- function(dir, pars) {

@@ -1192,6 +1192,44 @@ static int plain_lpdf(bayes_cc *c, const bayes_ast *call, const bayes_dist *d, i
       EERR(c, call, "%s is a distribution over integers, but its variate is real-valued", d->name);
     return -1;
   }
+  /* Data that no parameter value can make possible (a count below 0 for poisson, a
+   * negative value for gamma) is a data error, reported before sampling rather than as a
+   * log density of -inf at every point. Only where the support does not depend on the
+   * parameters, and only outside its closure (beta(1, 1) at 0 is fine). */
+  if (which == BAYES_DF_LPDF && !pointwise && (ys->flags & BAYES_SLOT_CONST)) {
+    const double *yv = c->prog->consts + ys->off;
+    const char *desc = NULL;
+    for (size_t i = 0; i < ys->n && !desc; i++) {
+      double yi = yv[i];
+      switch (d->support) {
+      case BAYES_SUPPORT_POSITIVE:
+      case BAYES_SUPPORT_NONNEG:
+        if (yi < 0) desc = "non-negative values";
+        break;
+      case BAYES_SUPPORT_UNIT:
+        if (yi < 0 || yi > 1) desc = "values between 0 and 1";
+        break;
+      case BAYES_SUPPORT_INT_NONNEG:
+        if (yi < 0) desc = "the integers 0, 1, 2, ...";
+        break;
+      case BAYES_SUPPORT_INT_BINARY:
+        if (yi != 0 && yi != 1) desc = "0 and 1";
+        break;
+      default:
+        break;
+      }
+      if (desc) {
+        char en[128];
+        if (ys->n == 1)
+          snprintf(en, sizeof en, "%s", yname ? yname : "the variate");
+        else
+          snprintf(en, sizeof en, "%s[%zu]", yname ? yname : "the variate", i + 1);
+        EERR(c, call, "%s = %g is outside the support of %s (%s): its probability is zero "
+             "whatever the parameters", en, yi, d->name, desc);
+        return -1;
+      }
+    }
+  }
   if (d->kind == BAYES_DIST_MULTIVARIATE) {
     if (pointwise) {
       EERR(c, call, "mixture components must be univariate distributions; %s is not", d->name);

@@ -28,24 +28,59 @@ static size_t common_n(const bayes_bound *b)
   return n;
 }
 
-/* Explain a NaN log density: find the first element whose parameters are invalid. */
-static void explain(const bayes_bound *b, size_t n)
+/* "y = 3, mu = 0, sigma = -1" for element i, into buf: the values the message is about. */
+static void element_values(const bayes_bound *b, size_t i, size_t n, char *buf, size_t len)
+{
+  const bayes_dist *d = dist_of(b);
+  size_t k0 = 0;
+  buf[0] = '\0';
+  if (n > 1) k0 += (size_t)snprintf(buf, len, "at element %zu: ", i + 1);
+  for (int k = 0; k < b->nin && k0 < len; k++) {
+    const char *name = k == 0 ? "y" : d->param_names ? d->param_names[k - 1] : "?";
+    k0 += (size_t)snprintf(buf + k0, len - k0, "%s%s = %.6g", k ? ", " : "", name,
+                           b->x[k][i * bayes_inc(b->xn[k])]);
+  }
+}
+
+/* Why the log density is not finite, for the message the run reports when every initial
+ * point fails (or a proposal is rejected): the first element whose parameters are invalid
+ * (NaN) or whose variate is outside the support (-inf), with its values. Only on this
+ * path, never per evaluation. */
+static void explain(const bayes_bound *b, size_t n, double v)
 {
   const bayes_dist *d = dist_of(b);
   double th[BAYES_DIST_MAXARG];
-  if (!d->check) {
-    bayes_exec_fail(b, "%s: log density is NaN", d->name);
-    return;
-  }
+  char vals[200];
   for (size_t i = 0; i < n; i++) {
     for (int k = 1; k < b->nin; k++) th[k - 1] = b->x[k][i * bayes_inc(b->xn[k])];
-    const char *msg = d->check(th);
+    const char *msg = d->check ? d->check(th) : NULL;
     if (msg) {
-      bayes_exec_fail(b, "%s: %s", d->name, msg);
+      element_values(b, i, n, vals, sizeof vals);
+      bayes_exec_fail(b, "%s: %s (%s)", d->name, msg, vals);
       return;
     }
   }
-  bayes_exec_fail(b, "%s: log density is NaN", d->name);
+  if (isnan(v)) {
+    bayes_exec_fail(b, "%s: log density is NaN", d->name);
+    return;
+  }
+  /* -inf: find the element whose variate is outside the support */
+  for (size_t i = 0; i < n; i++) {
+    bayes_dargs a;
+    memset(&a, 0, sizeof a);
+    a.n = 1;
+    a.scale = 1.0;
+    for (int k = 0; k < b->nin; k++) {
+      a.a[k].x = b->x[k] + i * bayes_inc(b->xn[k]);
+      a.a[k].inc = 0;
+    }
+    if (kernel_of(b)(&a) == -INFINITY) {
+      element_values(b, i, n, vals, sizeof vals);
+      bayes_exec_fail(b, "%s: the value is outside the distribution's support, so the log "
+                      "density is -inf (%s)", d->name, vals);
+      return;
+    }
+  }
 }
 
 static void setup(const bayes_bound *b, bayes_dargs *a, size_t n)
@@ -75,7 +110,7 @@ static void sum_fwd(const bayes_bound *b)
     }
   }
   double v = n ? kernel_of(b)(&a) : 0.0;
-  if (isnan(v)) explain(b, n);
+  if (!(v > -INFINITY)) explain(b, n, v);
   b->y[0][0] = v;
 }
 
@@ -99,7 +134,7 @@ static void pw_fwd(const bayes_bound *b)
   setup(b, &a, n);
   a.pw = b->y[0];
   double v = n ? kernel_of(b)(&a) : 0.0;
-  if (isnan(v)) explain(b, n);
+  if (!(v > -INFINITY)) explain(b, n, v);
 }
 
 static void pw_bwd(const bayes_bound *b)

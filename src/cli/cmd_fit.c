@@ -511,16 +511,25 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
   }
   for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
   if (!o->quiet && tty) progress(&r, tty, t0, &lines);
-  /* failures: one message per distinct problem */
-  int failed = 0;
+  /* failures: one message per kind of problem (chains that failed to start for the same
+   * reason differ only in the random values they tried) */
+  int failed = 0, same = 0;
+  const char *first = NULL;
   for (int i = 0; i < r.nchains; i++) {
     fit_chain *c = &r.chains[i];
     if (atomic_load(&c->done) > 0) continue;
-    bool seen = false;
-    for (int j = 0; j < i; j++) seen |= strcmp(r.chains[j].err, c->err) == 0;
-    if (!seen) fprintf(stderr, "bayesrun: error: %s\n", c->err);
     failed++;
+    size_t k = strcspn(c->err, "(");
+    if (first && strncmp(first, c->err, k) == 0 && strlen(first) >= k) {
+      same++;
+      continue;
+    }
+    if (!first) first = c->err;
+    fprintf(stderr, "bayesrun: error: %s\n", c->err);
   }
+  if (same)
+    fprintf(stderr, "bayesrun: note: %d more chain%s failed the same way\n", same,
+            same == 1 ? "" : "s");
   if (failed) {
     rc = EX_DATAERR_;
     goto done;
