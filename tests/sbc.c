@@ -4,7 +4,7 @@
  * standalone program (`make check-stat`), not a Check suite: it must not be part of the
  * quick `make check`, and it sees the library only through bayes.h and nuts.h.
  *
- * Per model and replication r = 1..R (R = 256): a generator model (tests/sbc/ *_gen.yaml,
+ * Per model and replication r = 1..R (R = 1000, --reps): a generator model (tests/sbc/ *_gen.yaml,
  * no parameters, everything under `generated:`) draws theta* from the prior and y* from
  * the likelihood given theta*, via bayes_ws_outputs with an RNG seeded for r; the fitted
  * model (tests/sbc/ *_sbc.yaml, the same prior and likelihood, y declared by type) gets
@@ -16,14 +16,17 @@
  * uniform on 0..L if the sampler is correct.
  *
  * Test and false-failure rate: per scalar parameter (eight schools: mu, tau, eta[1..8];
- * logistic: alpha, beta[1..5]: 16 tests), Pearson's chi-square of the R ranks over B = 10
- * equal bins (10 ranks each, expected count R/B = 25.6), 9 degrees of freedom. A test
- * fails if p < 1e-3 / 16 (Bonferroni), so a correct sampler fails this program with
- * probability at most 1e-3 (FALSE_FAILURE_RATE). This rests on the chi-square
- * approximation of the multinomial statistic, which `sbc --null N` checks by simulating
- * exactly uniform ranks (10^7 runs: see the end of this comment), and on the thinned
- * draws being close to independent. Everything is seeded from one base seed (--seed), so
- * a run is deterministic whatever the thread count.
+ * logistic: alpha, beta[1..5]: 16 tests), Pearson's chi-square of the R ranks over B = 20
+ * equal bins (5 rank values each, expected count R/B = 50), 19 degrees of freedom. A test
+ * fails if p < 0.8 * 1e-3 / 16 = 5e-5 (Bonferroni), so a correct sampler fails this
+ * program with probability at most 1e-3 (FALSE_FAILURE_RATE). The factor 0.8
+ * (CHISQ_MARGIN) covers the chi-square approximation of the multinomial statistic, a few
+ * percent anti-conservative this far in the tail: `sbc --null 10000000` (exactly uniform
+ * ranks, no sampler) rejects 6.55e-5 at nominal 6.25e-5 and 5.19e-5 at nominal 5e-5, so
+ * the family-wise rate is <= 16 * 5.19e-5 = 8.3e-4. It also rests on the thinned draws
+ * being close to independent; the replications are, so the tests are only correlated
+ * within a replication, which Bonferroni allows. Everything is seeded from one base seed
+ * (--seed), so a run is deterministic whatever the thread count.
  *
  * --broken fits models whose prior differs from the generator's (mu ~ normal(0, 2.5)
  * instead of normal(0, 5); beta ~ normal(0, 0.5) instead of normal(0, 1)): the negative
