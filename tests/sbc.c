@@ -454,6 +454,7 @@ int main(int argc, char **argv)
          NBINS, NBINS - 1, alpha, CHISQ_MARGIN, FALSE_FAILURE_RATE, ntests, FALSE_FAILURE_RATE);
   printf("%-14s %-9s %8s %10s  %-40s %s\n", "model", "param", "chi2", "p", "bin counts", "");
   bool fail = false;
+  int npass = 0, nfail = 0;
   for (size_t k = 0; k < NMODELS; k++) {
     sbc_model *sm = &models[k];
     long nf = atomic_load(&sm->failed);
@@ -463,6 +464,10 @@ int main(int argc, char **argv)
       double p = nf ? NAN : gsl_cdf_chisq_Q(x, NBINS - 1);
       bool ok = p >= alpha;
       fail |= !ok;
+      if (ok)
+        npass++;
+      else
+        nfail++;
       char hist[128] = "", *h = hist;
       for (int b = 0; !nf && b < NBINS; b++)
         h += snprintf(h, sizeof hist - (size_t)(h - hist), "%s%d", b ? " " : "", counts[b]);
@@ -473,6 +478,7 @@ int main(int argc, char **argv)
            sm->name, nf, atomic_load(&sm->divergent), (long)nreps * NKEPT * THIN);
   }
   printf("\n%s (%.0f s)\n", fail ? "SBC FAILED" : "SBC passed", secs);
+  printf("%d passed, %d failed\n", npass, nfail);
   status = fail ? 1 : 0;
 out:
   for (size_t k = 0; k < NMODELS; k++) {
