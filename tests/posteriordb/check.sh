@@ -15,7 +15,9 @@
 #   SHARED_DIR  the shared folder (default: ../shared next to the repository)
 #   OUTDIR      where the runs go (default: a temporary folder, removed afterwards)
 #   VERBOSE=1   print every compared quantity, not only the failing ones
-#   SEED        if set, passed on as --seed SEED (default: bayesrun chooses and prints one)
+#   SEED        passed on as --seed SEED (default 20261125, so that `make check` is
+#               reproducible: the same seed gives the same draws on every machine; set
+#               SEED= (empty) to let bayesrun choose one)
 # exit status: 0 all passed; 1 a model failed; 77 (automake's SKIP) no model could be
 # sampled because bayesrun cannot sample yet (it exited with 69, or with 64 refusing
 # the fit option -o as bayesrun 0.1.0 does), or the shared
@@ -28,6 +30,7 @@ PY=/usr/bin/python3
 REF=$SHARED_DIR/posteriordb/reference-open.json
 verbose=
 [ "${VERBOSE:-0}" = 1 ] && verbose=--verbose
+SEED=${SEED-20261125}
 
 if [ ! -f "$REF" ]; then
   echo "check.sh: no reference file $REF (set SHARED_DIR)" >&2
