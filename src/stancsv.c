@@ -24,8 +24,7 @@
 #define STAN_PATCH 0
 
 struct bayes_csv_writer {
-  FILE *f;
-  char *path, *tmp;
+  bayes_afile af;  /* written under a temporary name, renamed on close */
   size_t n;
   bayes_sb line;   /* one row at a time */
 };
@@ -43,16 +42,6 @@ static void put_num(bayes_sb *sb, double x)
     bayes_sb_double(sb, x);
 }
 
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (!err || !errlen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* "#<indent>key = value" plus " (Default)" when the value is Stan's default */
 static void kv(bayes_sb *sb, int depth, const char *key, const char *val, int is_default)
@@ -175,12 +164,6 @@ bayes_csv_writer *bayes_csv_open(const char *path, const bayes_csv_header *h, si
   if (!w) goto oom;
   bayes_sb_init(&w->line);
   w->n = n;
-  w->path = bayes_strdup(path);
-  bayes_sb_printf(&sb, "%s.tmp.%ld", path, (long)getpid());
-  if (!w->path || sb.oom) goto oom;
-  w->tmp = bayes_strdup(bayes_sb_cstr(&sb));
-  if (!w->tmp) goto oom;
-  sb.len = 0;
   write_header(&sb, h);
   bayes_sb_puts(&sb, "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,"
                      "energy__");
@@ -190,13 +173,9 @@ bayes_csv_writer *bayes_csv_open(const char *path, const bayes_csv_header *h, si
   }
   bayes_sb_putc(&sb, '\n');
   if (sb.oom) goto oom;
-  w->f = fopen(w->tmp, "w");
-  if (!w->f) {
-    err_set(err, errlen, "cannot create %s: %s", w->tmp, strerror(errno));
-    goto fail;
-  }
-  if (fwrite(sb.s, 1, sb.len, w->f) != sb.len) {
-    err_set(err, errlen, "cannot write %s: %s", w->tmp, strerror(errno));
+  if (bayes_afile_open(&w->af, path, err, errlen) != 0) goto fail;
+  if (fwrite(sb.s, 1, sb.len, w->af.f) != sb.len) {
+    bayes_errf(err, errlen, "cannot write %s: %s", w->af.tmp, strerror(errno));
     bayes_csv_abort(w);
     bayes_sb_destroy(&sb);
     return NULL;
@@ -204,13 +183,11 @@ bayes_csv_writer *bayes_csv_open(const char *path, const bayes_csv_header *h, si
   bayes_sb_destroy(&sb);
   return w;
 oom:
-  err_set(err, errlen, "out of memory");
+  bayes_errf(err, errlen, "out of memory");
 fail:
   bayes_sb_destroy(&sb);
   if (w) {
     bayes_sb_destroy(&w->line);
-    bayes_free(w->path);
-    bayes_free(w->tmp);
     bayes_free(w);
   }
   return NULL;
@@ -221,7 +198,7 @@ static int flush_line(bayes_csv_writer *w)
   if (w->line.oom) return -1;
   size_t n = w->line.len;
   w->line.len = 0;
-  return fwrite(w->line.s, 1, n, w->f) == n ? 0 : -1;
+  return fwrite(w->line.s, 1, n, w->af.f) == n ? 0 : -1;
 }
 
 int bayes_csv_adaptation(bayes_csv_writer *w, double stepsize, const double *inv_metric,
@@ -277,8 +254,6 @@ static void put_seconds(bayes_sb *sb, double s)
 static void free_writer(bayes_csv_writer *w)
 {
   bayes_sb_destroy(&w->line);
-  bayes_free(w->path);
-  bayes_free(w->tmp);
   bayes_free(w);
 }
 
@@ -296,49 +271,21 @@ int bayes_csv_close(bayes_csv_writer *w, double warmup_seconds, double sampling_
   bayes_sb_puts(sb, " seconds (Sampling)\n#                ");
   put_seconds(sb, w3 + s3);
   bayes_sb_puts(sb, " seconds (Total)\n# \n");
-  int rc = flush_line(w);
-  if (rc == 0 && fflush(w->f) != 0) rc = -1;
-  if (rc == 0 && ferror(w->f)) rc = -1;
-  if (rc == 0 && fsync(fileno(w->f)) != 0) rc = -1;
-  if (rc != 0) {
-    err_set(err, errlen, "cannot write %s: %s", w->tmp,
-            w->line.oom ? "out of memory" : strerror(errno ? errno : EIO));
+  if (flush_line(w) != 0) {
+    bayes_errf(err, errlen, "cannot write %s: %s", w->af.tmp,
+               w->line.oom ? "out of memory" : strerror(errno ? errno : EIO));
     bayes_csv_abort(w);
     return -1;
   }
-  if (fclose(w->f) != 0) {
-    w->f = NULL;
-    err_set(err, errlen, "cannot write %s: %s", w->tmp, strerror(errno));
-    bayes_csv_abort(w);
-    return -1;
-  }
-  w->f = NULL;
-  if (rename(w->tmp, w->path) != 0) {
-    err_set(err, errlen, "cannot rename %s to %s: %s", w->tmp, w->path, strerror(errno));
-    bayes_csv_abort(w);
-    return -1;
-  }
-  /* make the rename itself durable */
-  char *slash = strrchr(w->path, '/');
-  char *dir = slash ? bayes_strndup(w->path, slash == w->path ? 1 : (size_t)(slash - w->path))
-                    : bayes_strdup(".");
-  if (dir) {
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-      (void)fsync(fd);
-      close(fd);
-    }
-    bayes_free(dir);
-  }
+  int rc = bayes_afile_commit(&w->af, err, errlen);
   free_writer(w);
-  return 0;
+  return rc;
 }
 
 void bayes_csv_abort(bayes_csv_writer *w)
 {
   if (!w) return;
-  if (w->f) fclose(w->f);
-  if (w->tmp) unlink(w->tmp);
+  bayes_afile_abort(&w->af);
   free_writer(w);
 }
 

@@ -16,16 +16,6 @@
 #include "summary.h"
 #include "util.h"
 
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (!err || !errlen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 double bayes_ebfmi(const double *energy, size_t n, size_t stride)
 {
@@ -84,12 +74,12 @@ bayes_run_summary *bayes_summary_compute(const bayes_summary_input *in, char *er
   double *col = NULL, *work = NULL;
   const double **ptr = NULL;
   if (!in || !in->nchains || !in->ndraws || !in->chains || !in->names) {
-    err_set(err, errlen, "no draws to summarise");
+    bayes_errf(err, errlen, "no draws to summarise");
     return NULL;
   }
   for (size_t c = 0; c < in->nchains; c++)
     if (!in->chains[c]) {
-      err_set(err, errlen, "chain %zu has no draws", c + 1);
+      bayes_errf(err, errlen, "chain %zu has no draws", c + 1);
       return NULL;
     }
   size_t nc = in->nchains, nd = in->ndraws, stride = in->ncols;
@@ -121,7 +111,7 @@ bayes_run_summary *bayes_summary_compute(const bayes_summary_input *in, char *er
       for (size_t i = 0; i < nd; i++) col[c * nd + i] = in->chains[c][i * stride + j];
     bayes_qsummary *q = &s->q[s->nq];
     if (bayes_summarise(ptr, nc, nd, work, q) != 0) {
-      err_set(err, errlen, "cannot summarise %s", in->names[j]);
+      bayes_errf(err, errlen, "cannot summarise %s", in->names[j]);
       goto fail;
     }
     if (!(s->names[s->nq] = bayes_strdup(in->names[j]))) goto oom;
@@ -154,7 +144,7 @@ bayes_run_summary *bayes_summary_compute(const bayes_summary_input *in, char *er
   bayes_free(ptr);
   return s;
 oom:
-  err_set(err, errlen, "out of memory");
+  bayes_errf(err, errlen, "out of memory");
 fail:
   bayes_free(col);
   bayes_free(work);
@@ -590,42 +580,22 @@ int bayes_summary_write_json(const bayes_run_summary *s, const char *path, char 
                              size_t errlen)
 {
   char *text = bayes_summary_json(s);
-  bayes_sb tmp;
-  bayes_sb_init(&tmp);
-  bayes_sb_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = NULL;
-  if (!text || tmp.oom) {
-    err_set(err, errlen, "out of memory");
-    goto fail;
+  if (!text) {
+    bayes_errf(err, errlen, "out of memory");
+    return -1;
   }
-  f = fopen(bayes_sb_cstr(&tmp), "w");
-  if (!f) {
-    err_set(err, errlen, "cannot create %s: %s", bayes_sb_cstr(&tmp), strerror(errno));
-    goto fail;
-  }
-  size_t n = strlen(text);
-  if (fwrite(text, 1, n, f) != n || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-    err_set(err, errlen, "cannot write %s: %s", bayes_sb_cstr(&tmp), strerror(errno));
-    fclose(f);
-    unlink(bayes_sb_cstr(&tmp));
-    goto fail;
-  }
-  if (fclose(f) != 0) {
-    err_set(err, errlen, "cannot write %s: %s", bayes_sb_cstr(&tmp), strerror(errno));
-    unlink(bayes_sb_cstr(&tmp));
-    goto fail;
-  }
-  if (rename(bayes_sb_cstr(&tmp), path) != 0) {
-    err_set(err, errlen, "cannot rename %s to %s: %s", bayes_sb_cstr(&tmp), path,
-            strerror(errno));
-    unlink(bayes_sb_cstr(&tmp));
-    goto fail;
+  bayes_afile af;
+  int rc = bayes_afile_open(&af, path, err, errlen);
+  if (rc == 0) {
+    size_t n = strlen(text);
+    if (fwrite(text, 1, n, af.f) != n) {
+      bayes_errf(err, errlen, "cannot write %s: %s", af.tmp, strerror(errno));
+      bayes_afile_abort(&af);
+      rc = -1;
+    } else {
+      rc = bayes_afile_commit(&af, err, errlen);
+    }
   }
   bayes_free(text);
-  bayes_sb_destroy(&tmp);
-  return 0;
-fail:
-  bayes_free(text);
-  bayes_sb_destroy(&tmp);
-  return -1;
+  return rc;
 }

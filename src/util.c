@@ -6,11 +6,14 @@
 #include "bayes.h"
 
 #include <float.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static long fail_after; /* 0: never fail */
 static long n_allocs;
@@ -244,4 +247,87 @@ void bayes_blas_threads(int n)
 #else
   (void)n;
 #endif
+}
+
+void bayes_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+  if (!err || !errlen) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+static void afile_release(bayes_afile *a)
+{
+  bayes_free(a->path);
+  bayes_free(a->tmp);
+  a->path = a->tmp = NULL;
+  a->f = NULL;
+}
+
+int bayes_afile_open(bayes_afile *a, const char *path, char *err, size_t errlen)
+{
+  bayes_sb sb;
+  bayes_sb_init(&sb);
+  bayes_sb_printf(&sb, "%s.tmp.%ld", path, (long)getpid());
+  a->f = NULL;
+  a->path = bayes_strdup(path);
+  a->tmp = sb.oom ? NULL : sb.s;
+  if (!a->path || !a->tmp) {
+    bayes_errf(err, errlen, "out of memory");
+    afile_release(a);
+    return -1;
+  }
+  a->f = fopen(a->tmp, "w");
+  if (!a->f) {
+    bayes_errf(err, errlen, "cannot create %s: %s", a->tmp, strerror(errno));
+    afile_release(a);
+    return -1;
+  }
+  return 0;
+}
+
+void bayes_afile_abort(bayes_afile *a)
+{
+  if (a->f) fclose(a->f);
+  if (a->tmp) unlink(a->tmp);
+  afile_release(a);
+}
+
+int bayes_afile_commit(bayes_afile *a, char *err, size_t errlen)
+{
+  int rc = 0;
+  if (fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0) rc = -1;
+  if (rc != 0) {
+    bayes_errf(err, errlen, "cannot write %s: %s", a->tmp, strerror(errno ? errno : EIO));
+    bayes_afile_abort(a);
+    return -1;
+  }
+  FILE *f = a->f;
+  a->f = NULL;
+  if (fclose(f) != 0) {
+    bayes_errf(err, errlen, "cannot write %s: %s", a->tmp, strerror(errno));
+    bayes_afile_abort(a);
+    return -1;
+  }
+  if (rename(a->tmp, a->path) != 0) {
+    bayes_errf(err, errlen, "cannot rename %s to %s: %s", a->tmp, a->path, strerror(errno));
+    bayes_afile_abort(a);
+    return -1;
+  }
+  /* make the rename itself durable */
+  const char *slash = strrchr(a->path, '/');
+  char *dir = slash ? bayes_strndup(a->path, slash == a->path ? 1 : (size_t)(slash - a->path))
+                    : bayes_strdup(".");
+  if (dir) {
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+      (void)fsync(fd);
+      close(fd);
+    }
+    bayes_free(dir);
+  }
+  afile_release(a);
+  return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* All heap memory goes through these. They return NULL on failure (never abort).
  * bayes_fail_alloc_after(k) makes the k-th allocation from now fail (k = 0: off). */
@@ -52,6 +53,22 @@ void bayes_sb_vprintf(bayes_sb *sb, const char *fmt, va_list ap);
 /* Shortest representation of x that reads back exactly ("%.17g" trimmed). */
 void bayes_sb_double(bayes_sb *sb, double x);
 const char *bayes_sb_cstr(bayes_sb *sb); /* never NULL */
+
+/* A file written whole or not at all (draws, summaries): it is written as PATH.tmp.PID in
+ * the same folder, and bayes_afile_commit flushes, fsyncs, closes and renames it over PATH
+ * (then fsyncs the folder), so a run killed at any point leaves either no PATH or a
+ * complete one. commit and abort release everything; abort removes the temporary file. */
+typedef struct {
+  FILE *f;
+  char *path, *tmp;
+} bayes_afile;
+int bayes_afile_open(bayes_afile *a, const char *path, char *err, size_t errlen);
+int bayes_afile_commit(bayes_afile *a, char *err, size_t errlen);
+void bayes_afile_abort(bayes_afile *a);
+
+/* snprintf into an error buffer of errlen bytes (nothing if err is NULL). */
+void bayes_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t bayes_edit_distance(const char *a, const char *b);
