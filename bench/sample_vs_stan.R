@@ -89,11 +89,12 @@ if (mode == "--list") {
 
 # ---- Stan: compile once, cache with the compile time ----
 compiled <- function(m) {
-  code <- paste(readLines(models[[m]]$stan), collapse = "\n")
-  key <- paste(as.character(packageVersion("rstan")), code)
+  code <- paste(readLines(models[[m]]$stan, encoding = "UTF-8"), collapse = "\n")
+  # the key: rstan version and the bytes of the Stan source (not locale-dependent text)
+  key <- paste(as.character(packageVersion("rstan")), unname(tools::md5sum(models[[m]]$stan)))
   rds <- file.path(out_dir, "stan", paste0(m, ".rds"))
   if (file.exists(rds)) {
-    c <- readRDS(rds)
+    c <- suppressWarnings(readRDS(rds))
     if (identical(c$key, key)) return(c)
   }
   t <- system.time(sm <- stan_model(model_code = code, model_name = m))[["elapsed"]]

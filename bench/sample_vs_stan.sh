@@ -12,7 +12,7 @@
 # Needs Rscript with rstan, posterior, jsonlite and yaml. The first run compiles 15 Stan
 # models (about 40 s each); afterwards about 10 minutes on 2 cores with 2 seeds.
 set -eu
-export LC_ALL=C
+export LC_NUMERIC=C   # a decimal point in $EPOCHREALTIME and awk
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -30,6 +30,9 @@ fi
 if [ ! -x "$bayesrun" ]; then
   make -j2 bayesrun >/dev/null || { echo "sample_vs_stan.sh: build failed" >&2; exit 1; }
 fi
+# Run a private copy: a rebuild in the working tree must not swap the binary mid-run.
+cp "$bayesrun" "$SAMPLING_OUT/bayesrun"
+bayesrun=$SAMPLING_OUT/bayesrun
 
 now() { echo "$EPOCHREALTIME"; }   # bash >= 5: no fork, microseconds
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f\n", b - a }'; }

@@ -4,10 +4,10 @@
  * standalone program (`make check-stat`), not a Check suite: it must not be part of the
  * quick `make check`, and it sees the library only through bayes.h and nuts.h.
  *
- * Per model and replication r = 1..R (R = 1000, --reps): a generator model (tests/sbc/ *_gen.yaml,
+ * Per model and replication r = 1..R (R = 1000, --reps): a generator model (tests/sbc_models/ *_gen.yaml,
  * no parameters, everything under `generated:`) draws theta* from the prior and y* from
  * the likelihood given theta*, via bayes_ws_outputs with an RNG seeded for r; the fitted
- * model (tests/sbc/ *_sbc.yaml, the same prior and likelihood, y declared by type) gets
+ * model (tests/sbc_models/ *_sbc.yaml, the same prior and likelihood, y declared by type) gets
  * y* through a temporary JSON data file and is fitted with one NUTS chain (Stan's
  * defaults, 1000 warmup, 990 sampling iterations), keeping every 10th draw: L = 99 draws,
  * thinned so that they are close to independent (SBC's ranks are uniform for independent
@@ -33,7 +33,7 @@
  * control, which must fail.
  *
  * Exit status: 0 all tests pass, 1 a test fails (or a fit failed), 2 usage or setup error.
- * Model files are looked up in $top_srcdir/tests/sbc, $srcdir/tests/sbc, then tests/sbc. */
+ * Model files are looked up in $top_srcdir/tests/sbc_models, $srcdir/tests/sbc_models, then tests/sbc_models. */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -380,10 +380,10 @@ static const char *find_model_dir(void)
   for (size_t i = 0; i < 2; i++) {
     const char *e = getenv(envs[i]);
     if (!e || !*e) continue;
-    snprintf(buf, sizeof buf, "%s/tests/sbc", e);
+    snprintf(buf, sizeof buf, "%s/tests/sbc_models", e);
     if (access(buf, R_OK) == 0) return buf;
   }
-  return access("tests/sbc", R_OK) == 0 ? "tests/sbc" : NULL;
+  return access("tests/sbc_models", R_OK) == 0 ? "tests/sbc_models" : NULL;
 }
 
 static void usage(void)
@@ -419,7 +419,7 @@ int main(int argc, char **argv)
   gsl_set_error_handler_off();
   bayes_blas_threads(1);
   if (!(model_dir = find_model_dir())) {
-    fprintf(stderr, "sbc: cannot find tests/sbc (run from the source tree or set top_srcdir)\n");
+    fprintf(stderr, "sbc: cannot find tests/sbc_models (run from the source tree or set top_srcdir)\n");
     return 2;
   }
   int status = 2;
