@@ -8,8 +8,10 @@
 #   Rscript bench/sample_vs_stan.R --list               model table for the shell script:
 #                                                       "name yaml data|-" per line
 #   Rscript bench/sample_vs_stan.R --compile [MODEL...] compile (and cache) the Stan models
-#   Rscript bench/sample_vs_stan.R --run [MODEL...]     run Stan, read bayesrun's output,
-#                                                       print the table
+#   Rscript bench/sample_vs_stan.R --stan [MODEL...]    run Stan (all seeds), save the runs
+#                                                       in $SAMPLING_OUT/stan/MODEL.runs.rds
+#   Rscript bench/sample_vs_stan.R --run [MODEL...]     read both tools' runs (Stan's made
+#                                                       now if absent), print the table
 # env: SAMPLING_OUT (default bench/out/sampling): bayesrun's runs are read from
 #      $SAMPLING_OUT/br/MODEL/seedS/ (summary.json, chain_*.csv, wall) and
 #      $SAMPLING_OUT/br/MODEL/ttfd; Stan's compiled models are cached in
@@ -157,23 +159,44 @@ stan_ttfd <- function(sm, data) {
   median(t)
 }
 
-# ---- run ----
-rows <- list()     # one per model and seed
-perpar <- list()   # per-parameter ESS/grad ratios
-for (m in names(models)) {
+# ---- Stan's runs of one model (all seeds), saved in $SAMPLING_OUT/stan/MODEL.runs.rds ----
+stan_runs <- function(m) {
   c <- compiled(m)
   data <- models[[m]]$data()
   probe <- suppressWarnings(sampling(c$model, data = data, chains = 1, iter = 1, warmup = 0,
                                      algorithm = "Fixed_param", refresh = 0, seed = 1))
   pars <- probe@.MISC$stan_fit_instance$constrained_param_names(FALSE, FALSE)
-  sttfd <- stan_ttfd(c$model, data)
+  r <- list(pars = pars, compile_s = c$compile_s, ttfd = stan_ttfd(c$model, data),
+            runs = lapply(setNames(seeds, seeds), function(s) run_stan(c$model, data, s, pars)),
+            load = readLines("/proc/loadavg"))
+  saveRDS(r, file.path(out_dir, "stan", paste0(m, ".runs.rds")))
+  say("# %-20s Stan: sampling() %s s", m,
+      paste(sprintf("%.2f", sapply(r$runs, `[[`, "wall")), collapse = ", "))
+  r
+}
+
+if (mode == "--stan") {
+  for (m in names(models)) stan_runs(m)
+  quit(status = 0)
+}
+
+# ---- the table (--run): Stan's saved runs (made now when absent) and bayesrun's ----
+rows <- list()     # one per model and seed
+perpar <- list()   # per-parameter ESS/grad ratios
+for (m in names(models)) {
+  sf <- file.path(out_dir, "stan", paste0(m, ".runs.rds"))
+  sr <- if (file.exists(sf)) readRDS(sf) else stan_runs(m)
+  pars <- sr$pars
+  sttfd <- sr$ttfd
+  c <- list(compile_s = sr$compile_s)
   bttfd_f <- file.path(out_dir, "br", m, "ttfd")
   bttfd <- if (file.exists(bttfd_f)) as.numeric(readLines(bttfd_f)[1]) else NA
   for (s in seeds) {
     bdir <- file.path(out_dir, "br", m, paste0("seed", s))
     b <- tryCatch(read_bayesrun(bdir, pars), error = function(e) {
       say("# %-20s seed %d: bayesrun output unusable: %s", m, s, conditionMessage(e)); NULL })
-    st <- run_stan(c$model, data, s, pars)
+    st <- sr$runs[[as.character(s)]]
+    if (is.null(st)) { say("# %-20s seed %d: no Stan run", m, s); next }
     if (is.null(b)) next
     be <- ess_of(b$arr); se <- ess_of(st$arr)
     own_diff <- max(abs(b$own_ess / be[pars] - 1), na.rm = TRUE)

@@ -41,7 +41,8 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f\n", b - a }'; }
 # other tool is being timed.
 Rscript bench/sample_vs_stan.R --compile "$@" >&2
 
-# bayesrun: every model and seed, wall time of the whole command from this shell
+# Per model: bayesrun (every seed; wall time of the whole command from this shell), then
+# Stan on the same model, so that both tools see the same machine load.
 Rscript bench/sample_vs_stan.R --list "$@" | while read -r name yaml data; do
   dataarg=()
   [ "$data" != - ] && dataarg=(--data "$data")
@@ -53,7 +54,7 @@ Rscript bench/sample_vs_stan.R --list "$@" | while read -r name yaml data; do
     rm -rf "$dir/ttfd_run"
     t0=$(now)
     "$bayesrun" "$yaml" "${dataarg[@]}" -o "$dir/ttfd_run" --chains 1 --warmup 0 --draws 1 \
-      --seed "$i" --quiet >/dev/null 2>&1 || echo "  $name: first-draw run failed" >&2
+      --seed "$i" --quiet </dev/null >/dev/null 2>&1 || echo "  $name: first-draw run failed" >&2
     t1=$(now)
     ts+=("$(elapsed "$t0" "$t1")")
   done
@@ -62,7 +63,7 @@ Rscript bench/sample_vs_stan.R --list "$@" | while read -r name yaml data; do
     out=$dir/seed$s
     rm -rf "$out"
     t0=$(now)
-    if "$bayesrun" "$yaml" "${dataarg[@]}" -o "$out" --seed "$s" --quiet >"$dir/seed$s.log" 2>&1; then
+    if "$bayesrun" "$yaml" "${dataarg[@]}" -o "$out" --seed "$s" --quiet </dev/null >"$dir/seed$s.log" 2>&1; then
       t1=$(now)
       elapsed "$t0" "$t1" >"$out/wall"
       echo "  bayesrun $name seed $s: $(cat "$out/wall") s" >&2
@@ -70,9 +71,11 @@ Rscript bench/sample_vs_stan.R --list "$@" | while read -r name yaml data; do
       echo "  bayesrun $name seed $s FAILED (status $?): see $dir/seed$s.log" >&2
     fi
   done
+  rm -f "$SAMPLING_OUT/stan/$name.runs.rds"
+  Rscript bench/sample_vs_stan.R --stan "$name" </dev/null >&2 || echo "  Stan $name FAILED" >&2
 done
 
-# Stan, then the table
+# The table
 {
   echo "# sampling against Stan, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# bayesrun $("$bayesrun" --version 2>/dev/null | head -n 1) (commit $(git rev-parse --short HEAD 2>/dev/null || echo ?)), rstan $(Rscript -e 'cat(as.character(packageVersion("rstan")))' 2>/dev/null), seeds $SEEDS"

@@ -50,7 +50,8 @@ void bayes_sb_putn(bayes_sb *sb, const char *s, size_t n);
 void bayes_sb_printf(bayes_sb *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void bayes_sb_vprintf(bayes_sb *sb, const char *fmt, va_list ap);
-/* Shortest representation of x that reads back exactly ("%.17g" trimmed). */
+/* A decimal form of x that reads back exactly: 15 significant digits when those do
+ * (round values stay short: 0.1, 2.5), else 17. NaN and infinities as JSON-ish words. */
 void bayes_sb_double(bayes_sb *sb, double x);
 const char *bayes_sb_cstr(bayes_sb *sb); /* never NULL */
 

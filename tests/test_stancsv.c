@@ -338,7 +338,7 @@ START_TEST(test_default_markers)
   ck_assert_ptr_nonnull(strstr(s, "\n#     save_warmup = 1\n"));
   ck_assert_ptr_nonnull(strstr(s, "\n#       delta = 0.8 (Default)\n"));
   ck_assert_ptr_nonnull(strstr(s, "\n#         engine = static\n#           static\n"
-                                  "#             int_time = 6.283185307179586 (Default)\n"));
+                                  "#             int_time = 6.2831853071795862 (Default)\n"));
   ck_assert_ptr_nonnull(strstr(s, "\n#         metric = dense_e\n"));
   ck_assert_ptr_nonnull(strstr(s, "\n# data\n#   file =  (Default)\n"));
   ck_assert_ptr_nonnull(strstr(s, "\n# id = 1 (Default)\n"));

@@ -57,6 +57,10 @@ struct fit_run {
   double *init_theta;          /* from an init file, or NULL */
   fit_chain *chains;
   atomic_int next_chain;
+  /* a finished chain wakes the main thread (no polling delay at the end of a run) */
+  pthread_mutex_t lock;
+  pthread_cond_t finished;
+  int nfinished;
 };
 
 static double now_s(void)
@@ -178,6 +182,10 @@ static void *worker(void *arg)
     fit_chain *c = &r->chains[k];
     int rc = run_chain(c);
     atomic_store(&c->done, rc == 0 ? 1 : -1);
+    pthread_mutex_lock(&r->lock);
+    r->nfinished++;
+    pthread_cond_signal(&r->finished);
+    pthread_mutex_unlock(&r->lock);
   }
   return NULL;
 }
@@ -488,6 +496,8 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
     r.chains[i].run = &r;
     r.chains[i].chain = i + 1;
   }
+  pthread_mutex_init(&r.lock, NULL);
+  pthread_cond_init(&r.finished, NULL);
   pthread_t th[MAX_CHAINS];
   int started = 0;
   double t0 = now_s();
@@ -496,19 +506,24 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
   if (started == 0) worker(&r); /* no threads to be had: run the chains here */
   bool tty = isatty(2);
   int lines = 0;
-  double last = now_s();
-  for (;;) {
-    int done = 0;
-    for (int i = 0; i < r.nchains; i++) done += atomic_load(&r.chains[i].done) != 0;
-    if (done == r.nchains) break;
-    struct timespec ts = {0, 100 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    double t = now_s();
-    if (!o->quiet && (tty ? t - last >= 0.2 : t - last >= 10)) {
+  /* wait for the chains, waking for a progress update every 0.2 s on a terminal (10 s
+   * otherwise) and at once when the last chain finishes */
+  double period = tty ? 0.2 : 10.0;
+  pthread_mutex_lock(&r.lock);
+  while (r.nfinished < r.nchains) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    long ns = until.tv_nsec + (long)(period * 1e9);
+    until.tv_sec += ns / 1000000000L;
+    until.tv_nsec = ns % 1000000000L;
+    int w = pthread_cond_timedwait(&r.finished, &r.lock, &until);
+    if (w == ETIMEDOUT && !o->quiet) {
+      pthread_mutex_unlock(&r.lock);
       progress(&r, tty, t0, &lines);
-      last = t;
+      pthread_mutex_lock(&r.lock);
     }
   }
+  pthread_mutex_unlock(&r.lock);
   for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
   if (!o->quiet && tty) progress(&r, tty, t0, &lines);
   /* failures: one message per kind of problem (chains that failed to start for the same
@@ -536,6 +551,8 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
   }
   rc = fit_summary(&r, o, now_s() - t0);
 done:
+  pthread_cond_destroy(&r.finished);
+  pthread_mutex_destroy(&r.lock);
   free_chains(&r);
   return rc;
 }
