@@ -109,11 +109,16 @@ static int run_chain(fit_chain *c)
   c->csv = bayes_csv_open(path, &h, r->nout, names, c->err, sizeof c->err);
   free(names);
   if (!c->csv) return -1;
-  double t0 = now_s(), t_end_warmup = t0;
+  /* The elapsed times (CSV footer, summary.json) are the sampler's and the generated
+   * quantities' time, as rstan's get_elapsed_time and CmdStan's report them, without the
+   * time spent formatting the CSV rows (done as the chain runs, so that draws reach the
+   * file early). The wall time of the whole command is what the user waits for. */
+  double warmup_s = 0, sampling_s = 0;
   bool adaptation_written = false;
   bayes_draw d;
   long kept = 0;
   for (;;) {
+    double ta = now_s();
     int more = bayes_sampler_iterate(c->s, &d);
     if (more < 0) {
       snprintf(c->err, sizeof c->err, "chain %d: the sampler failed (please report)", c->chain);
@@ -123,9 +128,10 @@ static int run_chain(fit_chain *c)
     atomic_store(&c->grad_evals, bayes_sampler_grad_evals(c->s));
     if (d.divergent && !d.warmup) atomic_fetch_add(&c->divergences, 1);
     atomic_store(&c->stepsize, d.stepsize);
-    if (!d.warmup) {
+    if (d.warmup) {
+      warmup_s += now_s() - ta;
+    } else {
       if (!adaptation_written) {
-        t_end_warmup = now_s();
         if (cfg.adapt && cfg.warmup > 0 &&
             bayes_csv_adaptation(c->csv, bayes_sampler_stepsize(c->s),
                                  bayes_sampler_inv_metric(c->s), bayes_model_dim(m),
@@ -142,6 +148,7 @@ static int run_chain(fit_chain *c)
            * is still written, with NaN where the outputs could not be computed */
           for (size_t i = 0; i < r->nout; i++) c->out[i] = NAN;
         }
+        sampling_s += now_s() - ta;
         if (bayes_csv_row(c->csv, &d, c->out) != 0) {
           snprintf(c->err, sizeof c->err, "chain %d: cannot write %.400s", c->chain, path);
           return -1;
@@ -156,14 +163,14 @@ static int run_chain(fit_chain *c)
         row[6] = d.energy;
         memcpy(row + 7, c->out, r->nout * sizeof *c->out);
         kept++;
+      } else {
+        sampling_s += now_s() - ta;
       }
     }
     if (more == 0) break;
   }
-  if (!adaptation_written) t_end_warmup = now_s();
-  double t1 = now_s();
-  c->warmup_s = t_end_warmup - t0;
-  c->sampling_s = t1 - t_end_warmup;
+  c->warmup_s = warmup_s;
+  c->sampling_s = sampling_s;
   c->nkept = kept;
   if (bayes_csv_close(c->csv, c->warmup_s, c->sampling_s, c->err, sizeof c->err) != 0) {
     c->csv = NULL;
