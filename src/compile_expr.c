@@ -1409,10 +1409,8 @@ int bayes_cc_dist_lpdf(bayes_cc *c, const bayes_ast *e, int y, const char *yname
   /* NAME_lpdf(y, ...) calls come here with e the call itself */
   int which;
   bool rng;
-  if (e->kind == BAYES_AST_CALL && dist_fn(e->name, &which, &rng)) {
-    const bayes_dist *d = dist_fn(e->name, &which, &rng);
-    return plain_lpdf(c, e, d, y, yname, false, BAYES_DF_LPDF);
-  }
+  const bayes_dist *fd = e->kind == BAYES_AST_CALL ? dist_fn(e->name, &which, &rng) : NULL;
+  if (fd) return plain_lpdf(c, e, fd, y, yname, false, BAYES_DF_LPDF);
   if (bayes_cc_dcall(c, e, &dc)) return -1;
   if (dc.dims) {
     /* a shape on a likelihood must agree with the data */

@@ -102,28 +102,16 @@ char *bayes_model_summary(const bayes_model *m)
       bayes_sb_printf(&sb, "  %s\n", d->factors[i].text ? d->factors[i].text : "");
   }
   if (!d->nlik && !d->nfactors) bayes_sb_puts(&sb, "no likelihood: the model samples its prior\n");
+  int folded = 0;
+  for (int i = 0; i < m->prog.nins; i++) folded += m->dead[i];
   bayes_sb_printf(&sb, "log density: %d operation%s per evaluation (%d in total, %d folded "
-                  "into constants)\n", m->s_full.n, m->s_full.n == 1 ? "" : "s", m->prog.nins, (int)0);
+                  "into constants)\n", m->s_full.n, m->s_full.n == 1 ? "" : "s", m->prog.nins,
+                  folded);
   if (sb.oom) {
     bayes_sb_destroy(&sb);
     return NULL;
   }
-  /* count folded instructions */
-  int folded = 0;
-  for (int i = 0; i < m->prog.nins; i++) folded += m->dead[i];
-  char *s = sb.s;
-  char *p = strstr(s, " folded into");
-  if (p) {
-    bayes_sb out;
-    bayes_sb_init(&out);
-    const char *q = p;
-    while (q > s && q[-1] != ' ') q--;
-    bayes_sb_putn(&out, s, (size_t)(q - s));
-    bayes_sb_printf(&out, "%d%s", folded, p);
-    bayes_sb_destroy(&sb);
-    return out.oom ? (bayes_sb_destroy(&out), NULL) : out.s;
-  }
-  return s;
+  return sb.s;
 }
 
 static void slot_ref(bayes_sb *sb, const bayes_model *m, int s)

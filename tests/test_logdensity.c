@@ -30,26 +30,25 @@ typedef struct {
   const char *name;
   bool in_models;      /* models/NAME.yaml, else tests/data/NAME.yaml */
   bool param_bounds;   /* some bound depends on a parameter */
-  const char *known_bug; /* the reference comparison fails for this reported bug */
 } mdef;
 
 static const mdef models[] = {
-    {"eight_schools", true, false, NULL},
-    {"eight_schools_centered", true, false, NULL},
-    {"ar1", true, false, NULL},
-    {"gaussian_mixture", true, false, NULL},
-    {"linear_regression", true, false, NULL},
-    {"logistic_regression", true, false, NULL},
-    {"poisson_glm", true, false, NULL},
-    {"radon", true, false, NULL},
-    {"priors", false, true, NULL},
-    {"dirichlet_cat", false, false, NULL},
-    {"mvn_lkj", false, false, NULL},
-    {"counts", false, false, NULL},
-    {"exprs", false, false, NULL},
-    {"hmm", false, false, NULL},
-    {"gp", false, false, NULL},
-    {"truncated", false, false, NULL},
+    {"eight_schools", true, false},
+    {"eight_schools_centered", true, false},
+    {"ar1", true, false},
+    {"gaussian_mixture", true, false},
+    {"linear_regression", true, false},
+    {"logistic_regression", true, false},
+    {"poisson_glm", true, false},
+    {"radon", true, false},
+    {"priors", false, true},
+    {"dirichlet_cat", false, false},
+    {"mvn_lkj", false, false},
+    {"counts", false, false},
+    {"exprs", false, false},
+    {"hmm", false, false},
+    {"gp", false, false},
+    {"truncated", false, false},
 };
 #define NMODELS ((int)(sizeof models / sizeof models[0]))
 
@@ -138,7 +137,6 @@ static void point_theta(bayes_ws *w, const char *json, double *theta)
   unlink(p);
 }
 
-static bool skip_known_bug(const char *what);
 
 static bool close_rel(double a, double ref, double tol)
 {
@@ -157,7 +155,6 @@ static double ld(bayes_ws *w, const double *theta, unsigned flags, double *grad)
 START_TEST(test_reference)
 {
   const mdef *d = &models[_i];
-  if (d->known_bug && skip_known_bug(d->known_bug)) return;
   bayes_model *m = load(d);
   bayes_ws *w = bayes_ws_alloc(m);
   ck_assert(w != NULL);
@@ -771,16 +768,6 @@ START_TEST(test_data_loading)
   ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
-
-/* Known bugs, reported with reproducers: these checks are skipped (with a message) unless
- * BAYES_TEST_KNOWN_BUGS=1, so that the suite stays green until they are fixed. */
-static bool skip_known_bug(const char *what)
-{
-  const char *e = getenv("BAYES_TEST_KNOWN_BUGS");
-  if (e && strcmp(e, "1") == 0) return false;
-  fprintf(stderr, "SKIP (known bug, reported): %s\n", what);
-  return true;
-}
 
 /* The spec (section 2): a data file's keys that the model does not use are ignored, as
  * CmdStan's are. Whatever their value (a string, a boolean, an object such as CmdStan's

@@ -25,7 +25,7 @@ static double lpdf_elem(const double *x, double *dx, unsigned need)
 DU_KERNEL(lpdf, 3, lpdf_elem)
 
 /* F(z) = 1/2 + atan(z)/pi = atan2(1, -z)/pi, free of cancellation as z -> -inf */
-static double cdf_common(const double *x, double *dx, int upper)
+static double cdf_common(const double *x, double *dx, unsigned need, int upper)
 {
   if (check(x + 1)) return NAN;
   double z = (x[0] - x[1]) / x[2], p = atan2(1, upper ? z : -z) / M_PI, l = log(p);
@@ -33,10 +33,7 @@ static double cdf_common(const double *x, double *dx, int upper)
     du_locscale(dx, (upper ? -1 : 1) / (M_PI * (1 + z * z) * p), z, x[2], 0, 1, 2);
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 0); }
-static double lccdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 1); }
-DU_KERNEL(lcdf, 3, lcdf_elem)
-DU_KERNEL(lccdf, 3, lccdf_elem)
+DU_CDF_KERNELS(3, cdf_common)
 
 static double rng(gsl_rng *r, const double *th) { return th[0] + gsl_ran_cauchy(r, th[1]); }
 

@@ -26,7 +26,7 @@ static double lpdf_elem(const double *x, double *dx, unsigned need)
 DU_KERNEL(lpdf, 2, lpdf_elem)
 
 /* F = (2/pi) atan(z), 1 - F = (2/pi) atan2(1, z): both relative-accurate; f = 2/(pi(1+z^2)) */
-static double cdf_common(const double *x, double *dx, int upper)
+static double cdf_common(const double *x, double *dx, unsigned need, int upper)
 {
   if (check(x + 1)) return NAN;
   double y = x[0], s = x[1];
@@ -36,10 +36,7 @@ static double cdf_common(const double *x, double *dx, int upper)
     du_locscale(dx, (upper ? -1 : 1) * 2 / (M_PI * (1 + z * z) * p), z, s, 0, -1, 1);
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 0); }
-static double lccdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 1); }
-DU_KERNEL(lcdf, 2, lcdf_elem)
-DU_KERNEL(lccdf, 2, lccdf_elem)
+DU_CDF_KERNELS(2, cdf_common)
 
 static double rng(gsl_rng *r, const double *th) { return fabs(gsl_ran_cauchy(r, th[0])); }
 

@@ -27,7 +27,7 @@ DU_KERNEL(lpdf, 2, lpdf_elem)
 
 /* F = erf(z / sqrt 2) (log of erf near 0, log1p(-erfc) away from it);
  * 1 - F = 2 Phi(-z) (log_Phi keeps the far tail). dF/dz = 2 phi(z). */
-static double cdf_common(const double *x, double *dx, int upper)
+static double cdf_common(const double *x, double *dx, unsigned need, int upper)
 {
   if (check(x + 1)) return NAN;
   double y = x[0], s = x[1];
@@ -41,10 +41,7 @@ static double cdf_common(const double *x, double *dx, int upper)
     du_locscale(dx, (upper ? -1 : 1) * exp(BAYES_LOG2 + du_log_phi(z) - l), z, s, 0, -1, 1);
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 0); }
-static double lccdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 1); }
-DU_KERNEL(lcdf, 2, lcdf_elem)
-DU_KERNEL(lccdf, 2, lccdf_elem)
+DU_CDF_KERNELS(2, cdf_common)
 
 static double rng(gsl_rng *r, const double *th) { return fabs(gsl_ran_gaussian(r, th[0])); }
 

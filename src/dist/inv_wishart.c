@@ -39,20 +39,10 @@ static double lpdf(const bayes_mvargs *m)
  * W = X^-1 = (L A^-T)(L A^-T)': one triangular solve, no explicit inverse. */
 static int rng(gsl_rng *r, const bayes_mvargs *m, double *out)
 {
-  const double *S = m->a[2].x;
-  double nu = m->a[1].x[0];
   size_t K = m->a[2].s->dim[0];
   int k = (int)K;
-  double *L = m->work, *A = L + K * K;
-  if (!(nu > (double)K - 1 && isfinite(nu))) {
-    mvu_err(m->err, 128, "degrees of freedom nu must be finite and greater than K - 1");
-    return -1;
-  }
-  if (mvu_chol(K, S, L) != 0) {
-    mvu_err(m->err, 128, "scale matrix S is not positive definite");
-    return -1;
-  }
-  mvu_bartlett(r, nu, K, A);
+  double *L, *A;
+  if (mvu_wishart_rng_start(r, m, &L, &A) != 0) return -1;
   /* L := L A^-T, i.e. solve B A' = L for B */
   cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, k, k, 1.0, A, k,
               L, k);

@@ -9,32 +9,14 @@
 
 static int shape(int nargs, const bayes_shape *const *s, bayes_shape *v, char *err, size_t len)
 {
-  size_t K;
-  char b[64];
-  if (s[1]->rank != 0) {
-    mvu_err(err, len, "eta has %s but must be a scalar", mvu_desc(s[1], b, sizeof b));
-    return -1;
-  }
-  /* the compiler passes the declared shape in shapes[0] when there is one */
-  if (!s[0] || !mvu_square(s[0], &K) || K < 1) {
-    mvu_err(err, len, "lkj_corr needs a shape, e.g. lkj_corr(2) [3, 3]");
-    return -1;
-  }
-  *v = *s[0];
-  return 0;
+  (void)nargs;
+  return mvu_lkj_shape(s, v, "lkj_corr", err, len);
 }
 
 static int check(int nargs, const bayes_shape *const *s, char *err, size_t len)
 {
-  char b[64];
-  size_t K;
-  if (!mvu_square(s[0], &K) || K < 1) {
-    mvu_err(err, len, "y has %s but a correlation matrix must be square",
-            mvu_desc(s[0], b, sizeof b));
-    return -1;
-  }
-  bayes_shape v;
-  return shape(nargs, s, &v, err, len);
+  (void)nargs;
+  return mvu_lkj_check(s, "lkj_corr", "y", "a correlation matrix", err, len);
 }
 
 static size_t work(int nargs, const bayes_shape *const *s)

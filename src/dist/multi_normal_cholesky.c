@@ -92,12 +92,7 @@ static int rng(gsl_rng *r, const bayes_mvargs *m, double *out)
     mvu_err(m->err, 128, "%s", bad);
     return -1;
   }
-  for (size_t i = 0; i < no; i++) {
-    const double *mi = mu + (nm > 1 ? i * K : 0);
-    for (size_t j = 0; j < K; j++) z[j] = gsl_ran_gaussian(r, 1.0);
-    cblas_dtrmv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int)K, L, (int)K, z, 1);
-    for (size_t j = 0; j < K; j++) out[i * K + j] = mi[j] + z[j];
-  }
+  mvu_mvn_draw(r, no, nm, K, mu, L, z, out);
   return 0;
 }
 

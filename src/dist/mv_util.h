@@ -370,4 +370,76 @@ static inline int mvu_mvn_check(const bayes_shape *const *s, const char *mname, 
   return mvu_check_rows(s[0], "y", s[1], "mu", s[2]->dim[0], err, len);
 }
 
+
+/* lkj_corr(eta) and lkj_corr_cholesky(eta): eta a scalar; the K x K variate's shape comes
+ * from the declaration (the compiler passes it in shapes[0]). `dname` names the
+ * distribution, `vname` and `noun` the variate in messages. */
+static inline int mvu_lkj_shape(const bayes_shape *const *s, bayes_shape *v, const char *dname,
+                                char *err, size_t len)
+{
+  size_t K;
+  char b[64];
+  if (s[1]->rank != 0) {
+    mvu_err(err, len, "eta has %s but must be a scalar", mvu_desc(s[1], b, sizeof b));
+    return -1;
+  }
+  if (!s[0] || !mvu_square(s[0], &K) || K < 1) {
+    mvu_err(err, len, "%s needs a shape, e.g. %s(2) [3, 3]", dname, dname);
+    return -1;
+  }
+  *v = *s[0];
+  return 0;
+}
+
+static inline int mvu_lkj_check(const bayes_shape *const *s, const char *dname,
+                                const char *vname, const char *noun, char *err, size_t len)
+{
+  char b[64];
+  size_t K;
+  if (!mvu_square(s[0], &K) || K < 1) {
+    mvu_err(err, len, "%s has %s but %s must be square", vname, mvu_desc(s[0], b, sizeof b),
+            noun);
+    return -1;
+  }
+  bayes_shape v;
+  return mvu_lkj_shape(s, &v, dname, err, len);
+}
+
+/* The common start of the Wishart-family draws: checks nu, factors S = L L' into
+ * m->work and draws the Bartlett factor A (after L in m->work). Returns 0 or -1 with a
+ * message in m->err. */
+static inline int mvu_wishart_rng_start(gsl_rng *r, const bayes_mvargs *m, double **L,
+                                        double **A)
+{
+  const double *S = m->a[2].x;
+  double nu = m->a[1].x[0];
+  size_t K = m->a[2].s->dim[0];
+  *L = m->work;
+  *A = *L + K * K;
+  if (!(nu > (double)K - 1 && isfinite(nu))) {
+    mvu_err(m->err, 128, "degrees of freedom nu must be finite and greater than K - 1");
+    return -1;
+  }
+  if (mvu_chol(K, S, *L) != 0) {
+    mvu_err(m->err, 128, "scale matrix S is not positive definite");
+    return -1;
+  }
+  mvu_bartlett(r, nu, K, *A);
+  return 0;
+}
+
+
+/* no draws of mu + L z, z ~ N(0, I): one row of `out` each; mu has nm rows (1: shared).
+ * z is K doubles of scratch. */
+static inline void mvu_mvn_draw(gsl_rng *r, size_t no, size_t nm, size_t K, const double *mu,
+                                const double *L, double *z, double *out)
+{
+  for (size_t i = 0; i < no; i++) {
+    const double *mi = mu + (nm > 1 ? i * K : 0);
+    for (size_t j = 0; j < K; j++) z[j] = gsl_ran_gaussian(r, 1.0);
+    cblas_dtrmv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int)K, L, (int)K, z, 1);
+    for (size_t j = 0; j < K; j++) out[i * K + j] = mi[j] + z[j];
+  }
+}
+
 #endif

@@ -28,7 +28,7 @@ DU_KERNEL(lpdf, 3, lpdf_elem)
 
 /* 1 - F = (y_min / y)^alpha = exp(L), L = alpha log(y_min / y) <= 0;
  * log F = log1m_exp(L), d/dL = -1 / expm1(-L) */
-static double cdf_common(const double *x, double *dx, int upper)
+static double cdf_common(const double *x, double *dx, unsigned need, int upper)
 {
   if (check(x + 1)) return NAN;
   double y = x[0], m = x[1], a = x[2];
@@ -43,10 +43,7 @@ static double cdf_common(const double *x, double *dx, int upper)
   }
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 0); }
-static double lccdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 1); }
-DU_KERNEL(lcdf, 3, lcdf_elem)
-DU_KERNEL(lccdf, 3, lccdf_elem)
+DU_CDF_KERNELS(3, cdf_common)
 
 /* GSL's Pareto takes (shape, scale) */
 static double rng(gsl_rng *r, const double *th) { return gsl_ran_pareto(r, th[1], th[0]); }

@@ -84,7 +84,7 @@ static double log_small_cdf(double z, double al)
 /* F(z) = Phi(z) - 2 T(z, alpha); 1 - F = Phi(-z) + 2 T(z, alpha) (Azzalini 1985). When the
  * difference loses more than a digit (only possible for alpha z > 0 in the small tail) the
  * tail is integrated directly, using 1 - F(z; alpha) = F(-z; -alpha). */
-static double cdf_common(const double *x, double *dx, int upper)
+static double cdf_common(const double *x, double *dx, unsigned need, int upper)
 {
   if (check(x + 1)) return NAN;
   double om = x[2], al = x[3], z = (x[0] - x[1]) / om, sg = upper ? -1 : 1;
@@ -101,10 +101,7 @@ static double cdf_common(const double *x, double *dx, int upper)
   }
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 0); }
-static double lccdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 1); }
-DU_KERNEL(lcdf, 4, lcdf_elem)
-DU_KERNEL(lccdf, 4, lccdf_elem)
+DU_CDF_KERNELS(4, cdf_common)
 
 /* Y = xi + omega (delta |U0| + sqrt(1 - delta^2) U1), delta = alpha / sqrt(1 + alpha^2)
  * (Azzalini & Dalla Valle 1996) */

@@ -27,7 +27,7 @@ static double lpdf_elem(const double *x, double *dx, unsigned need)
 DU_KERNEL(lpdf, 3, lpdf_elem)
 
 /* log((y - a) / (b - a)) and log((b - y) / (b - a)) */
-static double cdf_common(const double *x, double *dx, int upper)
+static double cdf_common(const double *x, double *dx, unsigned need, int upper)
 {
   if (check(x + 1)) return NAN;
   double y = x[0], a = x[1], b = x[2];
@@ -48,10 +48,7 @@ static double cdf_common(const double *x, double *dx, int upper)
   }
   return upper ? log((b - y) * r) : log((y - a) * r);
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 0); }
-static double lccdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 1); }
-DU_KERNEL(lcdf, 3, lcdf_elem)
-DU_KERNEL(lccdf, 3, lccdf_elem)
+DU_CDF_KERNELS(3, cdf_common)
 
 static double rng(gsl_rng *r, const double *th) { return gsl_ran_flat(r, th[0], th[1]); }
 

@@ -27,7 +27,7 @@ static double lpdf_elem(const double *x, double *dx, unsigned need)
 DU_KERNEL(lpdf, 3, lpdf_elem)
 
 /* F = 1 - exp(-t); dt/dy = alpha t / y, dt/dalpha = t log(y / sigma), dt/dsigma = -alpha t / sigma */
-static double cdf_common(const double *x, double *dx, int upper)
+static double cdf_common(const double *x, double *dx, unsigned need, int upper)
 {
   if (check(x + 1)) return NAN;
   double y = x[0], a = x[1], s = x[2];
@@ -41,10 +41,7 @@ static double cdf_common(const double *x, double *dx, int upper)
   }
   return l;
 }
-static double lcdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 0); }
-static double lccdf_elem(const double *x, double *dx, unsigned need) { return cdf_common(x, dx, 1); }
-DU_KERNEL(lcdf, 3, lcdf_elem)
-DU_KERNEL(lccdf, 3, lccdf_elem)
+DU_CDF_KERNELS(3, cdf_common)
 
 /* GSL's Weibull takes (scale, shape) */
 static double rng(gsl_rng *r, const double *th) { return gsl_ran_weibull(r, th[1], th[0]); }

@@ -35,20 +35,10 @@ static double lpdf(const bayes_mvargs *m)
 /* Bartlett: W = (L A)(L A)' with S = L L' and A from mvu_bartlett */
 static int rng(gsl_rng *r, const bayes_mvargs *m, double *out)
 {
-  const double *S = m->a[2].x;
-  double nu = m->a[1].x[0];
   size_t K = m->a[2].s->dim[0];
   int k = (int)K;
-  double *L = m->work, *A = L + K * K;
-  if (!(nu > (double)K - 1 && isfinite(nu))) {
-    mvu_err(m->err, 128, "degrees of freedom nu must be finite and greater than K - 1");
-    return -1;
-  }
-  if (mvu_chol(K, S, L) != 0) {
-    mvu_err(m->err, 128, "scale matrix S is not positive definite");
-    return -1;
-  }
-  mvu_bartlett(r, nu, K, A);
+  double *L, *A;
+  if (mvu_wishart_rng_start(r, m, &L, &A) != 0) return -1;
   cblas_dtrmm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, k, k, 1.0, L, k,
               A, k);
   cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, k, k, 1.0, A, k, 0.0, out, k);
