@@ -119,16 +119,6 @@ static void copy_point(bayes_sampler *s, point *dst, const point *src)
 
 static double uniform(bayes_sampler *s) { return gsl_rng_uniform(s->rng); }
 
-/* splitmix64 (Steele, Lea & Flood 2014): mixes (seed, chain) into well-separated stream
- * seeds, so that chains never depend on the thread that runs them. */
-static uint64_t splitmix64(uint64_t x)
-{
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
 /* ---------------------------------------------------------------- Hamiltonian */
 
 /* p_sharp = dtau/dp = M^-1 p (Betancourt 2017, "A conceptual introduction to HMC",
@@ -655,14 +645,9 @@ bayes_sampler *bayes_sampler_alloc(const bayes_model *m, const bayes_sampler_cfg
   s->block = bayes_malloc((total ? total : 1) * sizeof(double));
   s->lv = bayes_calloc(nlev, sizeof *s->lv);
   s->ws = bayes_ws_alloc(m);
-  /* gsl_rng_alloc would bypass bayes_malloc (and its fault injection); gsl_rng is a
-   * public struct of a type and its state, so build it the same way here. */
-  s->rng = bayes_calloc(1, sizeof *s->rng);
-  if (s->rng) {
-    s->rng->type = gsl_rng_mt19937;
-    s->rng->state = bayes_calloc(1, gsl_rng_mt19937->size);
-  }
-  if (!s->block || !s->lv || !s->ws || !s->rng || !s->rng->state) goto fail;
+  /* one stream per (seed, chain) */
+  s->rng = bayes_rng_alloc(cfg->seed, (uint64_t)(int64_t)cfg->chain);
+  if (!s->block || !s->lv || !s->ws || !s->rng) goto fail;
   memset(s->block, 0, (total ? total : 1) * sizeof(double));
 
   double *bp = s->block;
@@ -688,11 +673,6 @@ bayes_sampler *bayes_sampler_alloc(const bayes_model *m, const bayes_sampler_cfg
   s->wf.delta = bp, bp += n;
   s->wf.m2 = bp, bp += mm;
 
-  /* One stream per (seed, chain): GSL's mt19937 takes a 32-bit seed, so mix both into it. */
-  uint64_t mix = splitmix64(cfg->seed ^ splitmix64((uint64_t)(int64_t)cfg->chain *
-                                                    0x9E3779B97F4A7C15ULL));
-  unsigned long seed32 = (unsigned long)((mix ^ (mix >> 32)) & 0xffffffffUL);
-  gsl_rng_set(s->rng, seed32 ? seed32 : 1);
   reset_metric(s);
   s->total = cfg->warmup + cfg->draws;
   return s;
@@ -705,8 +685,7 @@ fail:
 void bayes_sampler_free(bayes_sampler *s)
 {
   if (!s) return;
-  if (s->rng) bayes_free(s->rng->state);
-  bayes_free(s->rng);
+  bayes_rng_free(s->rng);
   bayes_ws_free(s->ws);
   bayes_free(s->lv);
   bayes_free(s->block);

@@ -338,3 +338,36 @@ int bayes_afile_commit(bayes_afile *a, char *err, size_t errlen)
   afile_release(a);
   return 0;
 }
+
+static uint64_t splitmix64(uint64_t x)
+{
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+gsl_rng *bayes_rng_alloc(uint64_t seed, uint64_t stream)
+{
+  /* gsl_rng is a public struct of a type and its state */
+  gsl_rng *r = bayes_calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->type = gsl_rng_mt19937;
+  r->state = bayes_calloc(1, gsl_rng_mt19937->size);
+  if (!r->state) {
+    bayes_free(r);
+    return NULL;
+  }
+  /* GSL's mt19937 takes a 32-bit seed, so mix both into it */
+  uint64_t mix = splitmix64(seed ^ splitmix64(stream * 0x9E3779B97F4A7C15ULL));
+  unsigned long seed32 = (unsigned long)((mix ^ (mix >> 32)) & 0xffffffffUL);
+  gsl_rng_set(r, seed32 ? seed32 : 1);
+  return r;
+}
+
+void bayes_rng_free(gsl_rng *r)
+{
+  if (!r) return;
+  bayes_free(r->state);
+  bayes_free(r);
+}

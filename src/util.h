@@ -71,6 +71,15 @@ void bayes_afile_abort(bayes_afile *a);
 void bayes_errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A random stream for (seed, stream): GSL's mt19937 seeded with splitmix64 (Steele, Lea &
+ * Flood 2014) of both, so that chains, paths and particles never depend on the thread that
+ * runs them. Allocated through bayes_malloc (gsl_rng_alloc would bypass its fault
+ * injection); NULL on out of memory. Free with bayes_rng_free (NULL is fine). */
+#include <gsl/gsl_rng.h>
+#include <stdint.h>
+gsl_rng *bayes_rng_alloc(uint64_t seed, uint64_t stream);
+void bayes_rng_free(gsl_rng *r);
+
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t bayes_edit_distance(const char *a, const char *b);
 
