@@ -17,7 +17,10 @@ static const char *const top_keys[] = {
 static const char *const inference_keys[] = {
     "method", "chains", "warmup", "draws", "seed", "thin", "adapt_delta", "max_depth",
     "metric", "threads", "init", "family", "propagate", "within", "particles", "iter",
-    "tol_rel_obj", "eta", "jacobian", "refresh", NULL};
+    "tol_rel_obj", "eta", "jacobian", "refresh", "tol_obj", "tol_grad", "tol_rel_grad",
+    "tol_param", "history_size", "init_alpha", "adapt_iter", "grad_samples",
+    "elbo_samples", "eval_elbo", "num_paths", "draws_per_path", "num_elbo_draws",
+    "psis_resample", "kl_draws", NULL};
 
 static const char *const methods[] = {"nuts", "hmc", "advi", "pathfinder", "laplace",
                                       "optimize", "smc", "sequential", NULL};
@@ -782,7 +785,7 @@ static void read_inference(bayes_mdef *m, const bayes_ynode *v, bayes_diag *d)
       unknown_key(m, d, k, "inference setting", inference_keys);
       continue;
     }
-    if (vv->kind == BAYES_Y_SCALAR && in->nsettings < 32) {
+    if (vv->kind == BAYES_Y_SCALAR && in->nsettings < 64) {
       bayes_setting *st = &m->inference.settings[in->nsettings++];
       st->key = k->str;
       st->value = vv->str;

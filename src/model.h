@@ -68,7 +68,7 @@ typedef struct {
 typedef struct {
   bayes_inference_info info;
   const bayes_ynode *node;
-  bayes_setting settings[32];
+  bayes_setting settings[64];
 } bayes_inference;
 
 typedef struct bayes_mdef {

@@ -25,7 +25,7 @@
 
 struct bayes_csv_writer {
   bayes_afile af;  /* written under a temporary name, renamed on close */
-  size_t n;
+  size_t n, nlead;
   bayes_sb line;   /* one row at a time */
 };
 
@@ -71,10 +71,25 @@ static void section(bayes_sb *sb, int depth, const char *name)
   bayes_sb_printf(sb, "#%*s%s\n", 1 + 2 * depth, "", name);
 }
 
+void bayes_csv_kv(bayes_sb *sb, int depth, const char *key, const char *val, bool is_default)
+{
+  kv(sb, depth, key, val, is_default);
+}
+
+void bayes_csv_kv_num(bayes_sb *sb, int depth, const char *key, double v, double dflt)
+{
+  kv_num(sb, depth, key, v, dflt);
+}
+
+void bayes_csv_section(bayes_sb *sb, int depth, const char *name) { section(sb, depth, name); }
+
 static const char *metric_name(bayes_metric_kind k)
 {
   return k == BAYES_METRIC_DENSE ? "dense_e" : k == BAYES_METRIC_UNIT ? "unit_e" : "diag_e";
 }
+
+static void write_common(bayes_sb *sb, const bayes_csv_header *h, int id, double radius,
+                         uint64_t seed_value);
 
 static void write_header(bayes_sb *sb, const bayes_csv_header *h)
 {
@@ -96,6 +111,11 @@ static void write_header(bayes_sb *sb, const bayes_csv_header *h)
   bayes_sb_printf(sb, "# model = %s\n", h->model ? h->model : "");
   bayes_sb_printf(sb, "# start_datetime = %s\n", stamp);
   kv(sb, 0, "method", method, !strcmp(method, "sample"));
+  if (!c) {
+    bayes_sb_puts(sb, h->method_config ? h->method_config : "");
+    write_common(sb, h, 1, 2, h->seed);
+    return;
+  }
   section(sb, 1, method);
   kv_long(sb, 2, "num_samples", c->draws, d.draws);
   kv_long(sb, 2, "num_warmup", c->warmup, d.warmup);
@@ -127,7 +147,14 @@ static void write_header(bayes_sb *sb, const bayes_csv_header *h)
   kv_num(sb, 4, "stepsize", c->stepsize, d.stepsize);
   kv_num(sb, 4, "stepsize_jitter", c->stepsize_jitter, d.stepsize_jitter);
   kv_long(sb, 2, "num_chains", h->num_chains > 0 ? h->num_chains : 1, 1);
-  kv_long(sb, 0, "id", c->chain, 1);
+  write_common(sb, h, c->chain, c->init_radius, c->seed);
+}
+
+/* The part of the header every method shares: id, data, init, random, output. */
+static void write_common(bayes_sb *sb, const bayes_csv_header *h, int id, double radius,
+                         uint64_t seed_value)
+{
+  kv_long(sb, 0, "id", id, 1);
   section(sb, 0, "data");
   const char *df = h->data_file ? h->data_file : "";
   kv(sb, 1, "file", df, !*df);
@@ -136,12 +163,12 @@ static void write_header(bayes_sb *sb, const bayes_csv_header *h)
   if (h->init && *h->init)
     bayes_sb_puts(&s, h->init);
   else
-    put_num(&s, c->init_radius);
+    put_num(&s, radius);
   kv(sb, 0, "init", bayes_sb_cstr(&s), !strcmp(bayes_sb_cstr(&s), "2"));
   bayes_sb_destroy(&s);
   section(sb, 0, "random");
   char seed[32];
-  snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
+  snprintf(seed, sizeof seed, "%llu", (unsigned long long)seed_value);
   kv(sb, 1, "seed", seed, 0);
   section(sb, 0, "output");
   const char *of = h->output_file ? h->output_file : "output.csv";
@@ -165,10 +192,19 @@ bayes_csv_writer *bayes_csv_open(const char *path, const bayes_csv_header *h, si
   bayes_sb_init(&w->line);
   w->n = n;
   write_header(&sb, h);
-  bayes_sb_puts(&sb, "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,"
-                     "energy__");
+  if (h->lead) {
+    w->nlead = h->nlead;
+    for (size_t i = 0; i < h->nlead; i++) {
+      if (i) bayes_sb_putc(&sb, ',');
+      bayes_sb_puts(&sb, h->lead[i]);
+    }
+  } else {
+    w->nlead = 7;
+    bayes_sb_puts(&sb, "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,"
+                       "energy__");
+  }
   for (size_t i = 0; i < n; i++) {
-    bayes_sb_putc(&sb, ',');
+    if (i || w->nlead) bayes_sb_putc(&sb, ',');
     bayes_sb_puts(&sb, names[i]);
   }
   bayes_sb_putc(&sb, '\n');
@@ -244,6 +280,34 @@ int bayes_csv_row(bayes_csv_writer *w, const bayes_draw *d, const double *values
   return flush_line(w);
 }
 
+int bayes_csv_comment(bayes_csv_writer *w, const char *text)
+{
+  bayes_sb *sb = &w->line;
+  while (*text) {
+    size_t k = strcspn(text, "\n");
+    bayes_sb_puts(sb, k ? "# " : "#");
+    bayes_sb_putn(sb, text, k);
+    bayes_sb_putc(sb, '\n');
+    text += k + (text[k] == '\n');
+  }
+  return flush_line(w);
+}
+
+int bayes_csv_values(bayes_csv_writer *w, const double *lead, const double *values)
+{
+  bayes_sb *sb = &w->line;
+  for (size_t i = 0; i < w->nlead; i++) {
+    if (i) bayes_sb_putc(sb, ',');
+    put_num(sb, lead[i]);
+  }
+  for (size_t i = 0; i < w->n; i++) {
+    if (i || w->nlead) bayes_sb_putc(sb, ',');
+    put_num(sb, values[i]);
+  }
+  bayes_sb_putc(sb, '\n');
+  return flush_line(w);
+}
+
 /* CmdStan prints milliseconds / 1000 with the stream's default 6 significant digits */
 static void put_seconds(bayes_sb *sb, double s)
 {
@@ -297,7 +361,7 @@ void bayes_csv_table_init(bayes_csv_table *t)
   t->chain_id = 1;
   t->num_warmup = t->num_samples = t->thin = -1;
   t->max_depth = 10;
-  t->stepsize = t->warmup_seconds = t->sampling_seconds = NAN;
+  t->stepsize = t->warmup_seconds = t->sampling_seconds = t->psis_khat = NAN;
 }
 
 void bayes_csv_table_destroy(bayes_csv_table *t)
@@ -311,6 +375,7 @@ void bayes_csv_table_destroy(bayes_csv_table *t)
   bayes_free(t->names);
   bayes_free(t->values);
   bayes_free(t->inv_metric);
+  bayes_free(t->failure);
   bayes_csv_table_init(t);
 }
 
@@ -462,6 +527,20 @@ static void body_comment(reader *r, const char *p, const char *e)
   const char *q = skip_ws(p, e);
   size_t n = (size_t)(e - q);
 #define STARTS(s) (n >= sizeof(s) - 1 && !memcmp(q, s, sizeof(s) - 1))
+  if (STARTS("PSIS k-hat =")) {
+    const char *v = q + sizeof("PSIS k-hat =") - 1;
+    double x;
+    if (!parse_cell(v, e, &x)) t->psis_khat = x;
+    return;
+  }
+  if (STARTS("PSIS resampled = 1")) {
+    t->psis_resampled = true;
+    return;
+  }
+  if (STARTS("Did not converge:")) {
+    if (!t->failure) set_str(r, &t->failure, skip_ws(q + sizeof("Did not converge:") - 1, e), e);
+    return;
+  }
   if (STARTS("Adaptation terminated")) {
     t->nwarmup = t->nrows;
     r->adapt_state = 0;
@@ -659,6 +738,9 @@ int bayes_csv_read(const bayes_src *src, bayes_csv_table *t, bayes_diag *d)
   }
   if (t->num_samples < 0 && r.iter >= 0 && t->num_warmup >= 0)
     t->num_samples = r.iter - t->num_warmup;
+  /* CmdStan's variational output starts with the approximation's mean: not a draw */
+  if (t->method && !strcmp(t->method, "variational") && t->nwarmup == 0 && t->nrows > 0)
+    t->nwarmup = 1;
   /* warmup rows without an adaptation block (adaptation off): the header says how many */
   if (t->save_warmup && t->nwarmup == 0 && t->num_warmup > 0) {
     long thin = t->thin > 0 ? t->thin : 1;

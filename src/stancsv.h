@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "util.h"
 #include "nuts.h"
 
 /* What the header says about the run. */
@@ -27,7 +28,22 @@ typedef struct {
   bool save_warmup;           /* the caller writes warmup rows too (it also thins: the
                                * writer writes every row it is given) */
   const char *start_datetime; /* NULL: now, "YYYY-MM-DD HH:MM:SS UTC" (set by tests) */
+  /* Methods other than sample (NUTS/HMC), with cfg NULL: */
+  const char *method_config;  /* the method's settings, written verbatim after
+                               * "# method = M" (lines "#   variational\n#     algorithm =
+                               * meanfield (Default)\n...", nested as CmdStan prints them) */
+  uint64_t seed;              /* the run's seed (cfg's when cfg is given) */
+  const char *const *lead;    /* the method's own leading columns, e.g. "lp__" (optimize),
+                               * "log_p__", "log_g__" (laplace); NULL: the seven sampler
+                               * columns lp__ .. energy__ */
+  size_t nlead;
 } bayes_csv_header;
+
+/* One "#<indent>key = value" header line, with " (Default)" when is_default, as CmdStan
+ * nests its arguments (depth 1 under "method = ..."): for building method_config. */
+void bayes_csv_kv(bayes_sb *sb, int depth, const char *key, const char *val, bool is_default);
+void bayes_csv_kv_num(bayes_sb *sb, int depth, const char *key, double v, double dflt);
+void bayes_csv_section(bayes_sb *sb, int depth, const char *name);
 
 typedef struct bayes_csv_writer bayes_csv_writer;
 
@@ -41,6 +57,11 @@ bayes_csv_writer *bayes_csv_open(const char *path, const bayes_csv_header *h, si
  * matrix:" (or "# Elements of inverse mass matrix:" with one line per row for dense). */
 int bayes_csv_adaptation(bayes_csv_writer *w, double stepsize, const double *inv_metric,
                          size_t dim, bool dense);
+/* Comment lines after the column names (each line of text is written as "# line"): the
+ * result block of a method (e.g. the optimizer's stopping reason). 0, -1 on error. */
+int bayes_csv_comment(bayes_csv_writer *w, const char *text);
+/* One row of a method with its own leading columns: nlead values, then the n outputs. */
+int bayes_csv_values(bayes_csv_writer *w, const double *lead, const double *values);
 /* One row: the sampler record and the n output values (shortest exact decimal form;
  * treedepth__, n_leapfrog__, divergent__ as integers; nan, inf, -inf as CmdStan writes
  * them). Every row given is written: the caller thins, and passes warmup rows only when
@@ -74,12 +95,17 @@ typedef struct {
   char **names;              /* ncols column names */
   size_t nrows;
   double *values;            /* nrows * ncols, row-major; warmup rows first */
-  size_t nwarmup;            /* the first nwarmup rows are warmup draws */
+  size_t nwarmup;            /* the first nwarmup rows are warmup draws (or, method
+                              * variational, the approximation's mean written before the
+                              * draws, as CmdStan does) */
   double stepsize;           /* from the adaptation block; NaN if there is none */
   double *inv_metric;        /* metric_len values (dense: dim*dim, row-major); or NULL */
   size_t metric_len;
   bool dense;
   double warmup_seconds, sampling_seconds; /* footer; NaN if absent */
+  double psis_khat;          /* "# PSIS k-hat = X" after the column names; NaN if absent */
+  bool psis_resampled;       /* "# PSIS resampled = 1" */
+  char *failure;             /* "# Did not converge: ..." (NULL if absent) */
 } bayes_csv_table;
 
 void bayes_csv_table_init(bayes_csv_table *t);

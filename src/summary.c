@@ -64,7 +64,19 @@ void bayes_summary_free(bayes_run_summary *s)
   bayes_free(s->sampling_seconds);
   for (size_t i = 0; i < s->nwarnings; i++) bayes_free(s->warnings[i]);
   bayes_free(s->warnings);
+  for (size_t i = 0; i < s->nnotes; i++) bayes_free(s->notes[i]);
+  bayes_free(s->notes);
+  bayes_free(s->failure);
+  bayes_free(s->details_text);
+  bayes_free(s->details_json);
   bayes_free(s);
+}
+
+/* a copy of an optional string: 0, or -1 out of memory */
+static int dup_opt(char **dst, const char *src)
+{
+  *dst = NULL;
+  return src && !(*dst = bayes_strdup(src)) ? -1 : 0;
 }
 
 bayes_run_summary *bayes_summary_compute(const bayes_summary_input *in, char *err,
@@ -73,7 +85,7 @@ bayes_run_summary *bayes_summary_compute(const bayes_summary_input *in, char *er
   bayes_run_summary *s = NULL;
   double *col = NULL, *work = NULL;
   const double **ptr = NULL;
-  if (!in || !in->nchains || !in->ndraws || !in->chains || !in->names) {
+  if (!in || !in->nchains || (!in->ndraws && !in->failure) || !in->chains || !in->names) {
     bayes_errf(err, errlen, "no draws to summarise");
     return NULL;
   }
@@ -97,16 +109,30 @@ bayes_run_summary *bayes_summary_compute(const bayes_summary_input *in, char *er
   s->ebfmi = bayes_calloc(nc, sizeof *s->ebfmi);
   s->warmup_seconds = bayes_calloc(nc, sizeof(double));
   s->sampling_seconds = bayes_calloc(nc, sizeof(double));
-  col = bayes_malloc(nc * nd * sizeof *col);
-  work = bayes_malloc(bayes_summary_work(nc, nd) * sizeof *work);
+  col = bayes_malloc((nc * nd + 1) * sizeof *col);
+  work = bayes_malloc((bayes_summary_work(nc, nd) + 1) * sizeof *work);
   ptr = bayes_malloc(nc * sizeof *ptr);
   if (!s->method || !s->names || !s->q || !s->ebfmi || !s->warmup_seconds ||
       !s->sampling_seconds || !col || !work || !ptr)
     goto oom;
+  s->approximate = in->approximate;
+  s->psis_khat = in->approximate ? in->psis_khat : NAN;
+  s->psis_resampled = in->psis_resampled;
+  if (dup_opt(&s->failure, in->failure) || dup_opt(&s->details_text, in->details_text) ||
+      dup_opt(&s->details_json, in->details_json))
+    goto oom;
+  if (in->nnotes) {
+    if (!(s->notes = bayes_calloc(in->nnotes, sizeof *s->notes))) goto oom;
+    for (; s->nnotes < in->nnotes; s->nnotes++)
+      if (dup_opt(&s->notes[s->nnotes], in->notes[s->nnotes] ? in->notes[s->nnotes] : ""))
+        goto oom;
+  }
   for (size_t c = 0; c < nc; c++) ptr[c] = col + c * nd;
 
-  for (size_t j = 0; j < in->ncols; j++) {
+  for (size_t j = 0; j < in->ncols && nd > 0; j++) {
     if (!in->names[j] || !is_quantity(in->names[j])) continue;
+    /* CmdStan's variational output holds lp__ = 0 for every draw: not a quantity */
+    if (!strcmp(in->names[j], "lp__") && in->method && !strcmp(in->method, "advi")) continue;
     for (size_t c = 0; c < nc; c++)
       for (size_t i = 0; i < nd; i++) col[c * nd + i] = in->chains[c][i * stride + j];
     bayes_qsummary *q = &s->q[s->nq];
@@ -241,6 +267,21 @@ int bayes_summary_warnings(bayes_run_summary *s)
   long total = (long)(s->nchains * s->ndraws);
   size_t n;
   char b[32];
+
+  if (s->psis_khat > BAYES_SUMMARY_KHAT_MAX) {
+    bayes_sb_printf(&sb,
+                    "PSIS k-hat is %.2f (above %.1f): the %s approximation is a poor fit to "
+                    "the posterior, so its means, sds and quantiles may be far off%s. Use "
+                    "NUTS for trustworthy numbers%s.",
+                    s->psis_khat, BAYES_SUMMARY_KHAT_MAX, s->method,
+                    s->psis_resampled ? ", even after importance resampling" : "",
+                    s->psis_resampled ? "" : ", or --psis-resample to correct it partly");
+    if (add_warning(s, &sb)) goto oom;
+  }
+  for (size_t i = 0; i < s->nnotes; i++) {
+    bayes_sb_puts(&sb, s->notes[i]);
+    if (add_warning(s, &sb)) goto oom;
+  }
 
   if (s->has_divergent && s->divergences > 0) {
     bayes_sb_printf(&sb,
@@ -426,22 +467,43 @@ char *bayes_summary_text(const bayes_run_summary *s)
     for (int k = 1; k < NCOL; k++)
       if ((int)strlen(cell[i][k]) > w[k]) w[k] = (int)strlen(cell[i][k]);
   }
-  bayes_sb_printf(&sb, "%s: %zu chain%s of %zu draws", *s->method ? s->method : "draws",
-                  s->nchains, s->nchains == 1 ? "" : "s", s->ndraws);
-  if (s->warmup >= 0) bayes_sb_printf(&sb, " (after %ld warmup iterations)", s->warmup);
+  if (s->failure) put_wrapped(&sb, "DID NOT CONVERGE: ", s->failure, 18, 88);
+  if (s->approximate && s->ndraws == 1)
+    bayes_sb_printf(&sb, "%s: the mode", *s->method ? s->method : "optimize");
+  else if (s->approximate)
+    bayes_sb_printf(&sb, "%s: %zu draws from the approximation%s", s->method, s->ndraws,
+                    s->psis_resampled ? " (importance-resampled)" : "");
+  else
+    bayes_sb_printf(&sb, "%s: %zu chain%s of %zu draws", *s->method ? s->method : "draws",
+                    s->nchains, s->nchains == 1 ? "" : "s", s->ndraws);
+  if (s->warmup >= 0 && !s->approximate)
+    bayes_sb_printf(&sb, " (after %ld warmup iterations)", s->warmup);
   if (s->has_seed) bayes_sb_printf(&sb, ", seed %llu", (unsigned long long)s->seed);
   if (isfinite(s->total_seconds)) bayes_sb_printf(&sb, ", %.3g s", s->total_seconds);
   bayes_sb_puts(&sb, "\n\n");
-  bayes_sb_printf(&sb, "%-*s", w[0], head[0]);
-  for (int k = 1; k < NCOL; k++) bayes_sb_printf(&sb, "  %*s", w[k], head[k]);
-  bayes_sb_putc(&sb, '\n');
+  /* a mode is one point: its value is all there is to show */
+  int ncol = s->approximate && s->ndraws == 1 ? 2 : NCOL;
+  if (ncol == 2) {
+    w[1] = (int)strlen("value");
+    for (size_t i = 0; i < s->nq; i++)
+      if ((int)strlen(cell[i][1]) > w[1]) w[1] = (int)strlen(cell[i][1]);
+  }
+  if (s->nq) {
+    bayes_sb_printf(&sb, "%-*s", w[0], head[0]);
+    for (int k = 1; k < ncol; k++) bayes_sb_printf(&sb, "  %*s", w[k], ncol == 2 ? "value" : head[k]);
+    bayes_sb_putc(&sb, '\n');
+  }
   for (size_t i = 0; i < s->nq; i++) {
     bayes_sb_printf(&sb, "%-*s", w[0], s->names[i]);
-    for (int k = 1; k < NCOL; k++) bayes_sb_printf(&sb, "  %*s", w[k], cell[i][k]);
+    for (int k = 1; k < ncol; k++) bayes_sb_printf(&sb, "  %*s", w[k], cell[i][k]);
     bayes_sb_putc(&sb, '\n');
   }
   bayes_free(cell);
-  bayes_sb_putc(&sb, '\n');
+  if (s->nq) bayes_sb_putc(&sb, '\n');
+  if (s->details_text && *s->details_text) {
+    bayes_sb_puts(&sb, s->details_text);
+    if (s->details_text[strlen(s->details_text) - 1] != '\n') bayes_sb_putc(&sb, '\n');
+  }
   if (s->has_divergent) bayes_sb_printf(&sb, "Divergences: %ld.", s->divergences);
   if (s->has_treedepth)
     bayes_sb_printf(&sb, "%sTransitions at the maximum tree depth: %ld.",
@@ -455,7 +517,12 @@ char *bayes_summary_text(const bayes_run_summary *s)
     bayes_sb_putc(&sb, '.');
   }
   if (s->has_divergent || s->has_treedepth || s->has_energy) bayes_sb_putc(&sb, '\n');
-  if (s->nwarnings == 0) {
+  if (s->nwarnings == 0 && s->approximate && !s->failure) {
+    if (!isnan(s->psis_khat))
+      bayes_sb_printf(&sb, "No problems found: PSIS k-hat %.2f is at most %.1f, so the "
+                           "approximation covers the posterior well.\n",
+                      s->psis_khat, BAYES_SUMMARY_KHAT_MAX);
+  } else if (s->nwarnings == 0 && !s->failure) {
     bayes_sb_puts(&sb, "No problems found: ");
     bayes_sb_puts(&sb, s->has_divergent ? "no divergences, " : "");
     bayes_sb_puts(&sb, s->has_treedepth ? "no tree-depth saturation, " : "");
@@ -524,6 +591,18 @@ char *bayes_summary_json(const bayes_run_summary *s)
     bayes_sb_printf(&sb, "%llu", (unsigned long long)s->seed);
   else
     bayes_sb_puts(&sb, "null");
+  if (s->approximate) {
+    bayes_sb_printf(&sb, ",\n  \"converged\": %s,\n  \"failure\": ", s->failure ? "false" : "true");
+    if (s->failure)
+      json_str(&sb, s->failure);
+    else
+      bayes_sb_puts(&sb, "null");
+    bayes_sb_puts(&sb, ",\n  \"psis_khat\": ");
+    json_num(&sb, s->psis_khat);
+    bayes_sb_printf(&sb, ",\n  \"psis_resampled\": %s,\n  \"details\": {%s}",
+                    s->psis_resampled ? "true" : "false",
+                    s->details_json ? s->details_json : "");
+  }
   bayes_sb_puts(&sb, ",\n  \"divergences\": ");
   if (s->has_divergent)
     bayes_sb_printf(&sb, "%ld", s->divergences);

@@ -38,7 +38,22 @@ typedef struct {
   const double *warmup_seconds;  /* nchains values, or NULL if unknown */
   const double *sampling_seconds;/* nchains values, or NULL */
   double total_seconds;          /* wall-clock time of the run; NaN: the longest chain */
+  /* Approximate methods (optimize, laplace, advi, pathfinder): */
+  bool approximate;              /* the draws come from an approximation or are a mode */
+  const char *failure;           /* NULL, or why the run did not converge (plain words):
+                                  * the summary is marked "did not converge" */
+  double psis_khat;              /* PSIS k-hat of the approximation (NaN: not estimated) */
+  bool psis_resampled;           /* the draws were importance-resampled */
+  const char *details_text;      /* the method's own report, printed after the table */
+  const char *details_json;      /* members of summary.json's "details" object, e.g.
+                                  * "\"iterations\": 31, \"elbo\": -12.5" (or NULL) */
+  const char *const *notes;      /* the method's own warnings (plain sentences) */
+  size_t nnotes;
 } bayes_summary_input;
+
+/* k-hat above which the summary warns that an approximation is unreliable (Vehtari et al.
+ * 2024, "Pareto smoothed importance sampling", JMLR 25(72), section 3.2.4). */
+#define BAYES_SUMMARY_KHAT_MAX 0.7
 
 typedef struct {
   char *method;
@@ -57,6 +72,13 @@ typedef struct {
   bool has_energy;
   double *warmup_seconds, *sampling_seconds; /* nchains values (NaN unknown) */
   double total_seconds;
+  bool approximate;
+  char *failure;                 /* NULL when the run converged */
+  double psis_khat;
+  bool psis_resampled;
+  char *details_text, *details_json; /* NULL if none */
+  size_t nnotes;
+  char **notes;
   size_t nwarnings;
   char **warnings;               /* each one or two plain sentences */
 } bayes_run_summary;

@@ -55,6 +55,7 @@ struct fit_run {
   const char *data_file;
   const char *init;            /* radius as text, or a file */
   double *init_theta;          /* from an init file, or NULL */
+  double *init_chains;         /* --init pathfinder: one point per chain, or NULL */
   fit_chain *chains;
   atomic_int next_chain;
   /* a finished chain wakes the main thread (no polling delay at the end of a run) */
@@ -63,7 +64,7 @@ struct fit_run {
   int nfinished;
 };
 
-static double now_s(void)
+double cli_now(void)
 {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -74,7 +75,7 @@ static int run_chain(fit_chain *c)
 {
   fit_run *r = c->run;
   const bayes_model *m = r->m;
-  atomic_store(&c->start_ns, (long)(now_s() * 1e9));
+  atomic_store(&c->start_ns, (long)(cli_now() * 1e9));
   bayes_sampler_cfg cfg = r->cfg;
   cfg.chain = c->chain;
   c->s = bayes_sampler_alloc(m, &cfg);
@@ -87,7 +88,9 @@ static int run_chain(fit_chain *c)
     snprintf(c->err, sizeof c->err, "chain %d: out of memory", c->chain);
     return -1;
   }
-  if (bayes_sampler_init(c->s, r->init_theta, c->err, sizeof c->err) != 0) return -1;
+  const double *init = r->init_chains ? r->init_chains + (size_t)(c->chain - 1) * bayes_model_dim(m)
+                                      : r->init_theta;
+  if (bayes_sampler_init(c->s, init, c->err, sizeof c->err) != 0) return -1;
   char path[4096];
   snprintf(path, sizeof path, "%s/chain_%d.csv", r->outdir, c->chain);
   const char **names = malloc((r->nout + 1) * sizeof *names);
@@ -118,7 +121,7 @@ static int run_chain(fit_chain *c)
   bayes_draw d;
   long kept = 0;
   for (;;) {
-    double ta = now_s();
+    double ta = cli_now();
     int more = bayes_sampler_iterate(c->s, &d);
     if (more < 0) {
       snprintf(c->err, sizeof c->err, "chain %d: the sampler failed (please report)", c->chain);
@@ -129,7 +132,7 @@ static int run_chain(fit_chain *c)
     if (d.divergent && !d.warmup) atomic_fetch_add(&c->divergences, 1);
     atomic_store(&c->stepsize, d.stepsize);
     if (d.warmup) {
-      warmup_s += now_s() - ta;
+      warmup_s += cli_now() - ta;
     } else {
       if (!adaptation_written) {
         if (cfg.adapt && cfg.warmup > 0 &&
@@ -148,7 +151,7 @@ static int run_chain(fit_chain *c)
            * is still written, with NaN where the outputs could not be computed */
           for (size_t i = 0; i < r->nout; i++) c->out[i] = NAN;
         }
-        sampling_s += now_s() - ta;
+        sampling_s += cli_now() - ta;
         if (bayes_csv_row(c->csv, &d, c->out) != 0) {
           snprintf(c->err, sizeof c->err, "chain %d: cannot write %.400s", c->chain, path);
           return -1;
@@ -164,7 +167,7 @@ static int run_chain(fit_chain *c)
         memcpy(row + 7, c->out, r->nout * sizeof *c->out);
         kept++;
       } else {
-        sampling_s += now_s() - ta;
+        sampling_s += cli_now() - ta;
       }
     }
     if (more == 0) break;
@@ -204,7 +207,7 @@ static void *worker(void *arg)
 static void progress(fit_run *r, bool tty, double t0, int *lines)
 {
   long total = r->cfg.warmup + r->cfg.draws;
-  double el = now_s() - t0;
+  double el = cli_now() - t0;
   if (!tty) {
     long sum = 0;
     for (int i = 0; i < r->nchains; i++) sum += atomic_load(&r->chains[i].iter);
@@ -225,7 +228,7 @@ static void progress(fit_run *r, bool tty, double t0, int *lines)
       (*lines)++;
       continue;
     }
-    double run = now_s() - (double)start * 1e-9;
+    double run = cli_now() - (double)start * 1e-9;
     double frac = total ? (double)it / (double)total : 1;
     char eta[32] = "";
     if (!done && frac > 0.01) snprintf(eta, sizeof eta, ", ETA %.0f s", run * (1 - frac) / frac);
@@ -240,13 +243,115 @@ static void progress(fit_run *r, bool tty, double t0, int *lines)
 
 /* ---- settings ---- */
 
+typedef cli_fit_opts fit_opts;
+
+/* The approximate methods' settings (cli.h): flag (without "--"), `inference:` key, type
+ * ('l' whole number, 'd' number, 'b' boolean with a --no- form, 's' one of a list), range
+ * and the methods they apply to. */
 typedef struct {
-  const char *method, *data, *outdir, *init, *metric;
-  long chains, threads, warmup, draws, thin, max_depth, seed;
-  double adapt_delta, stepsize;
-  bool has_chains, has_threads, has_warmup, has_draws, has_thin, has_max_depth, has_seed;
-  bool has_adapt_delta, has_stepsize, prior, quiet, verbose, fail_on_warnings;
-} fit_opts;
+  const char *flag, *key;
+  char type;
+  double lo, hi;
+  unsigned methods;
+  const char *choices;         /* 's': "a|b" */
+} opt_spec;
+
+#define M_LBFGS (CLI_M_OPTIMIZE | CLI_M_LAPLACE | CLI_M_PATHFINDER)
+static const opt_spec specs[CLI_NOPT] = {
+    [CLI_O_FAMILY] = {"family", "family", 's', 0, 0, CLI_M_ADVI, "meanfield|fullrank"},
+    [CLI_O_ITER] = {"iter", "iter", 'l', 1, 1e9, M_LBFGS | CLI_M_ADVI, NULL},
+    [CLI_O_TOL_OBJ] = {"tol-obj", "tol_obj", 'd', 0, INFINITY, M_LBFGS, NULL},
+    [CLI_O_TOL_REL_OBJ] = {"tol-rel-obj", "tol_rel_obj", 'd', 0, INFINITY, M_LBFGS | CLI_M_ADVI, NULL},
+    [CLI_O_TOL_GRAD] = {"tol-grad", "tol_grad", 'd', 0, INFINITY, M_LBFGS, NULL},
+    [CLI_O_TOL_REL_GRAD] = {"tol-rel-grad", "tol_rel_grad", 'd', 0, INFINITY, M_LBFGS, NULL},
+    [CLI_O_TOL_PARAM] = {"tol-param", "tol_param", 'd', 0, INFINITY, M_LBFGS, NULL},
+    [CLI_O_HISTORY] = {"history", "history_size", 'l', 1, 1000, M_LBFGS, NULL},
+    [CLI_O_INIT_ALPHA] = {"init-alpha", "init_alpha", 'd', 1e-300, INFINITY, M_LBFGS, NULL},
+    [CLI_O_JACOBIAN] = {"jacobian", "jacobian", 'b', 0, 1, CLI_M_OPTIMIZE | CLI_M_LAPLACE, NULL},
+    [CLI_O_ETA] = {"eta", "eta", 'd', 1e-300, INFINITY, CLI_M_ADVI, NULL},
+    [CLI_O_ADAPT_ITER] = {"adapt-iter", "adapt_iter", 'l', 1, 1e9, CLI_M_ADVI, NULL},
+    [CLI_O_GRAD_SAMPLES] = {"grad-samples", "grad_samples", 'l', 1, 1e6, CLI_M_ADVI, NULL},
+    [CLI_O_ELBO_SAMPLES] = {"elbo-samples", "elbo_samples", 'l', 1, 1e7, CLI_M_ADVI, NULL},
+    [CLI_O_EVAL_ELBO] = {"eval-elbo", "eval_elbo", 'l', 1, 1e9, CLI_M_ADVI, NULL},
+    [CLI_O_PATHS] = {"paths", "num_paths", 'l', 1, 1024, CLI_M_PATHFINDER, NULL},
+    [CLI_O_DRAWS_PER_PATH] = {"draws-per-path", "draws_per_path", 'l', 1, 1e8, CLI_M_PATHFINDER, NULL},
+    [CLI_O_ELBO_DRAWS] = {"elbo-draws", "num_elbo_draws", 'l', 1, 1e6, CLI_M_PATHFINDER, NULL},
+    [CLI_O_PSIS_RESAMPLE] = {"psis-resample", "psis_resample", 'b', 0, 1, CLI_M_LAPLACE | CLI_M_ADVI | CLI_M_PATHFINDER, NULL},
+    [CLI_O_KL_DRAWS] = {"kl-draws", "kl_draws", 'l', 0, 1e6, CLI_M_ADVI, NULL},
+};
+
+static const struct {
+  const char *name;
+  unsigned bit;
+} methods[] = {{"nuts", CLI_M_NUTS},         {"hmc", CLI_M_HMC},
+               {"optimize", CLI_M_OPTIMIZE}, {"laplace", CLI_M_LAPLACE},
+               {"advi", CLI_M_ADVI},         {"pathfinder", CLI_M_PATHFINDER},
+               {"smc", CLI_M_SMC},           {"sequential", CLI_M_SEQUENTIAL}};
+
+static unsigned method_bit(const char *name)
+{
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+    if (!strcmp(methods[i].name, name)) return methods[i].bit;
+  return 0;
+}
+
+/* "nuts and hmc", "optimize, laplace and pathfinder" */
+static void method_list(char *buf, size_t n, unsigned mask)
+{
+  size_t k = 0, count = 0, total = 0;
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) total += !!(mask & methods[i].bit);
+  buf[0] = 0;
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0] && k < n; i++)
+    if (mask & methods[i].bit) {
+      count++;
+      k += (size_t)snprintf(buf + k, n - k, "%s%s",
+                            count == 1 ? "" : count == total ? " and " : ", ", methods[i].name);
+    }
+}
+
+/* Parses the value of setting id; returns 0 or -1 with a reason in why. */
+static int parse_spec(cli_opt_id id, const char *v, fit_opts *o, char *why, size_t n)
+{
+  const opt_spec *sp = &specs[id];
+  char *end;
+  errno = 0;
+  switch (sp->type) {
+  case 's': {
+    size_t len = strlen(v);
+    for (const char *c = sp->choices; *c;) {
+      size_t k = strcspn(c, "|");
+      if (k == len && !strncmp(c, v, k)) {
+        o->str[id] = v;
+        return 0;
+      }
+      c += k + (c[k] == '|');
+    }
+    snprintf(why, n, "one of %s", sp->choices);
+    return -1;
+  }
+  case 'b':
+    if (!strcmp(v, "true") || !strcmp(v, "1")) o->num[id] = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "0")) o->num[id] = 0;
+    else {
+      snprintf(why, n, "true or false");
+      return -1;
+    }
+    return 0;
+  default: {
+    double x = strtod(v, &end);
+    if (!*v || *end || errno || isnan(x) || x < sp->lo || x > sp->hi ||
+        (sp->type == 'l' && x != floor(x))) {
+      if (sp->type == 'l')
+        snprintf(why, n, "a whole number from %.0f to %.0f", sp->lo, sp->hi);
+      else
+        snprintf(why, n, sp->lo > 0 ? "a positive number" : "a number >= 0");
+      return -1;
+    }
+    o->num[id] = x;
+    return 0;
+  }
+  }
+}
 
 static int bad_setting(const bayes_model *m, const bayes_setting *st, const char *fmt,
                        const char *what)
@@ -277,17 +382,74 @@ static int parse_double(const char *s, double *out)
   return 0;
 }
 
+/* A setting for the file's own method when --method chose another one: not an error (the
+ * file is written for its method), but said, since nothing written may be ignored
+ * silently. */
+static bool skip_other_method(const bayes_model *m, const bayes_setting *st, const fit_opts *o)
+{
+  const char *fm = bayes_model_inference(m)->method;
+  if (!o->method_from_flag || !fm || !strcmp(fm, o->method)) return false;
+  if (!o->quiet) {
+    char *msg = bayes_model_message(m, "note", st->line, st->col, st->len,
+                                    "'%s' is a setting for method %s; --method %s does not "
+                                    "use it", st->key, fm, o->method);
+    if (msg) fputs(msg, stderr);
+    bayes_string_free(msg);
+  }
+  return true;
+}
+
 /* The file's settings, under the flags (a flag given wins). */
 static int apply_file_settings(const bayes_model *m, fit_opts *o)
 {
   const bayes_inference_info *inf = bayes_model_inference(m);
   for (size_t i = 0; i < inf->nsettings; i++) {
     const bayes_setting *st = &inf->settings[i];
+    if (strcmp(st->key, "method") == 0 && !o->method) {
+      if (!method_bit(st->value))
+        return bad_setting(m, st, "%s must be one of nuts, hmc, optimize, laplace, advi, "
+                           "pathfinder, smc, sequential%s", "");
+      o->method = st->value;
+    }
+  }
+  if (!o->method) o->method = "nuts";
+  o->mbit = method_bit(o->method);
+  for (size_t i = 0; i < inf->nsettings; i++) {
+    const bayes_setting *st = &inf->settings[i];
     const char *k = st->key, *v = st->value;
     long l;
     double x;
+    int id = -1;
+    for (int j = 0; j < CLI_NOPT; j++)
+      if (!strcmp(k, specs[j].key)) id = j;
+    if (id >= 0) {
+      char why[128], ms[128];
+      if (!(specs[id].methods & o->mbit) && skip_other_method(m, st, o)) continue;
+      if (!(specs[id].methods & o->mbit)) {
+        method_list(ms, sizeof ms, specs[id].methods);
+        char *msg = bayes_model_message(m, "error", st->line, st->col, st->len,
+                                        "the setting '%s' does not apply to method %s (only "
+                                        "to %s)", k, o->method, ms);
+        if (msg) fputs(msg, stderr);
+        bayes_string_free(msg);
+        return EX_DATAERR_;
+      }
+      if (o->given[id]) continue; /* the flag wins */
+      fit_opts tmp = *o;
+      if (parse_spec((cli_opt_id)id, v, &tmp, why, sizeof why) != 0) {
+        char *msg = bayes_model_message(m, "error", st->line, st->col, st->len,
+                                        "%s must be %s", k, why);
+        if (msg) fputs(msg, stderr);
+        bayes_string_free(msg);
+        return EX_DATAERR_;
+      }
+      o->num[id] = tmp.num[id];
+      o->str[id] = tmp.str[id];
+      o->given[id] = true;
+      continue;
+    }
     if (strcmp(k, "method") == 0) {
-      if (!o->method) o->method = v;
+      continue;
     } else if (strcmp(k, "chains") == 0 || strcmp(k, "warmup") == 0 ||
                strcmp(k, "draws") == 0 || strcmp(k, "thin") == 0 ||
                strcmp(k, "seed") == 0) {
@@ -323,11 +485,19 @@ static int apply_file_settings(const bayes_model *m, fit_opts *o)
       return bad_setting(m, st, "the setting '%s' does not apply to method %s",
                          o->method ? o->method : "nuts");
     }
+    /* the sampler settings above apply to NUTS and HMC; draws also to the approximations */
+    unsigned ok = !strcmp(k, "draws") ? CLI_M_ALL & ~CLI_M_OPTIMIZE
+                  : !strcmp(k, "seed") || !strcmp(k, "init") || !strcmp(k, "refresh")
+                      ? CLI_M_ALL
+                  : !strcmp(k, "threads") ? CLI_M_SAMPLE | CLI_M_PATHFINDER
+                                          : CLI_M_SAMPLE;
+    if (!(ok & o->mbit) && !skip_other_method(m, st, o))
+      return bad_setting(m, st, "the setting '%s' does not apply to method %s", o->method);
   }
   return 0;
 }
 
-static int make_dir(const char *path)
+int cli_make_dir(const char *path)
 {
   char buf[4096];
   snprintf(buf, sizeof buf, "%s", path);
@@ -422,6 +592,7 @@ static void free_chains(fit_run *r)
   }
   free(r->chains);
   free(r->init_theta);
+  free(r->init_chains);
 }
 
 static int fit_run_all(const bayes_model *m, fit_opts *o)
@@ -465,7 +636,11 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
   int rc = 0;
   char radius[32] = "2";
   r.init = radius;
-  if (o->init) {
+  if (o->init && !strcmp(o->init, "pathfinder")) {
+    int e = cli_pathfinder_inits(m, o, cfg->seed, r.nchains, &r.init_chains);
+    if (e) return e;
+    r.init = o->init;
+  } else if (o->init) {
     double x;
     if (parse_double(o->init, &x) == 0) {
       if (x < 0) return cli_usage_error(NULL, "--init takes a radius >= 0 or a JSON file of values");
@@ -487,15 +662,17 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
       r.init = o->init;
     }
   }
-  if (make_dir(r.outdir) != 0) {
+  if (cli_make_dir(r.outdir) != 0) {
     fprintf(stderr, "bayesrun: error: cannot create the output folder '%s': %s\n", r.outdir,
             strerror(errno));
     free(r.init_theta);
+    free(r.init_chains);
     return 73; /* EX_CANTCREAT */
   }
   r.chains = calloc((size_t)r.nchains, sizeof *r.chains);
   if (!r.chains) {
     free(r.init_theta);
+    free(r.init_chains);
     fprintf(stderr, "bayesrun: out of memory\n");
     return EX_SOFTWARE_;
   }
@@ -507,7 +684,7 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
   pthread_cond_init(&r.finished, NULL);
   pthread_t th[MAX_CHAINS];
   int started = 0;
-  double t0 = now_s();
+  double t0 = cli_now();
   for (int i = 0; i < r.nthreads; i++)
     if (pthread_create(&th[i], NULL, worker, &r) == 0) started++;
   if (started == 0) worker(&r); /* no threads to be had: run the chains here */
@@ -556,7 +733,7 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
     rc = EX_DATAERR_;
     goto done;
   }
-  rc = fit_summary(&r, o, now_s() - t0);
+  rc = fit_summary(&r, o, cli_now() - t0);
 done:
   pthread_cond_destroy(&r.finished);
   pthread_mutex_destroy(&r.lock);
@@ -564,9 +741,46 @@ done:
   return rc;
 }
 
+/* Flags given for a method they do not apply to are usage errors (exit 64). */
+static int check_flags(const fit_opts *o, unsigned mbit)
+{
+  char ms[128];
+  for (int i = 0; i < CLI_NOPT; i++)
+    if (o->given[i] && !(specs[i].methods & mbit)) {
+      method_list(ms, sizeof ms, specs[i].methods);
+      return cli_usage_error(NULL, "--%s%s applies to --method %s only, not to %s",
+                             specs[i].type == 'b' && o->num[i] == 0 ? "no-" : "",
+                             specs[i].flag, ms, o->method);
+    }
+  const struct {
+    const char *flag;
+    bool given;
+    unsigned methods;
+  } base[] = {{"chains", o->has_chains, CLI_M_SAMPLE},
+              {"warmup", o->has_warmup, CLI_M_SAMPLE},
+              {"thin", o->has_thin, CLI_M_SAMPLE},
+              {"adapt-delta", o->has_adapt_delta, CLI_M_SAMPLE},
+              {"max-depth", o->has_max_depth, CLI_M_NUTS},
+              {"metric", o->metric != NULL, CLI_M_SAMPLE},
+              {"stepsize", o->has_stepsize, CLI_M_SAMPLE},
+              {"threads", o->has_threads, CLI_M_SAMPLE | CLI_M_PATHFINDER},
+              {"draws", o->has_draws, CLI_M_ALL & ~CLI_M_OPTIMIZE}};
+  for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+    if (base[i].given && !(base[i].methods & mbit)) {
+      method_list(ms, sizeof ms, base[i].methods);
+      return cli_usage_error(NULL, "--%s applies to --method %s only, not to %s", base[i].flag,
+                             ms, o->method);
+    }
+  if (o->init && !strcmp(o->init, "pathfinder") && !(mbit & CLI_M_SAMPLE))
+    return cli_usage_error(NULL, "--init pathfinder applies to --method nuts and hmc only");
+  return 0;
+}
+
 static const char usage_fit[] =
     "usage: bayesrun MODEL.yaml [options]\n"
-    "  --method nuts|hmc      the sampler (default: the file's, else nuts)\n"
+    "  --method M             nuts, hmc, optimize, laplace, advi or pathfinder (default:\n"
+    "                         the file's, else nuts)\n"
+    "NUTS and HMC:\n"
     "  --chains N             number of chains (4)\n"
     "  --threads N            threads running chains (min(chains, cores))\n"
     "  --warmup N             warmup iterations per chain (1000)\n"
@@ -577,18 +791,45 @@ static const char usage_fit[] =
     "  --max-depth N          maximum NUTS tree depth (10)\n"
     "  --metric diag|dense|unit   mass matrix (diag)\n"
     "  --stepsize X           initial step size (1)\n"
-    "  --init R|FILE          inits uniform(-R, R) on the unconstrained scale (2), or values\n"
-    "                         from a JSON file of parameter values\n"
+    "  --init R|FILE|pathfinder   inits uniform(-R, R) on the unconstrained scale (2),\n"
+    "                         values from a JSON file of parameter values, or (NUTS, HMC)\n"
+    "                         one draw of multi-path Pathfinder per chain\n"
     "  --data FILE            data in CmdStan JSON format\n"
     "  -o, --output DIR       output folder (default: the model's name)\n"
     "  --prior                sample the prior (leave out the likelihood)\n"
     "  --fail-on-warnings     exit with status 1 if the summary warns\n"
     "  --quiet                no progress display\n"
-    "  --verbose              more notes (e.g. unused data keys)\n";
+    "  --verbose              more notes (e.g. unused data keys)\n"
+    "optimize (L-BFGS), laplace (Gaussian at the mode), pathfinder:\n"
+    "  --jacobian, --no-jacobian   optimize/laplace: include the log-Jacobian of the\n"
+    "                         constraining transforms (default: yes; --no-jacobian gives\n"
+    "                         the mode on the constrained scale, CmdStan's jacobian=0)\n"
+    "  --iter N               maximum L-BFGS iterations (2000; pathfinder 1000)\n"
+    "  --history N            L-BFGS history size (5)\n"
+    "  --init-alpha X         first line-search step (0.001)\n"
+    "  --tol-obj X  --tol-rel-obj X  --tol-grad X  --tol-rel-grad X  --tol-param X\n"
+    "                         L-BFGS convergence tolerances (1e-12, 1e4, 1e-8, 1e7, 1e-8;\n"
+    "                         the relative ones in units of machine epsilon)\n"
+    "  --draws N              laplace, advi, pathfinder: draws written (1000)\n"
+    "advi:\n"
+    "  --family meanfield|fullrank   the Gaussian family (meanfield)\n"
+    "  --iter N               maximum iterations (10000)\n"
+    "  --tol-rel-obj X        relative ELBO change for convergence (0.01)\n"
+    "  --eta X                step-size scale (default: chosen by adaptation)\n"
+    "  --adapt-iter N         iterations per step-size scale tried (50)\n"
+    "  --grad-samples N  --elbo-samples N  --eval-elbo N   (1, 100, 100)\n"
+    "  --kl-draws N           draws for the per-coordinate KL check (20; 0: off)\n"
+    "pathfinder:\n"
+    "  --paths N              independent paths (4)\n"
+    "  --draws-per-path N     draws from each path's approximation (1000)\n"
+    "  --elbo-draws N         draws per ELBO estimate (25)\n"
+    "laplace, advi, pathfinder:\n"
+    "  --psis-resample, --no-psis-resample   importance-resample the draws with Pareto-\n"
+    "                         smoothed weights (default: pathfinder yes, others no)\n";
 
 int cli_fit(int argc, char **argv)
 {
-  static const struct option opts[] = {
+  static const struct option base[] = {
       {"method", required_argument, 0, 'm'},     {"chains", required_argument, 0, 'c'},
       {"threads", required_argument, 0, 'T'},    {"warmup", required_argument, 0, 'w'},
       {"draws", required_argument, 0, 'n'},      {"thin", required_argument, 0, 't'},
@@ -598,7 +839,23 @@ int cli_fit(int argc, char **argv)
       {"data", required_argument, 0, 'd'},       {"output", required_argument, 0, 'o'},
       {"prior", no_argument, 0, 'P'},            {"fail-on-warnings", no_argument, 0, 'F'},
       {"quiet", no_argument, 0, 'q'},            {"verbose", no_argument, 0, 'v'},
-      {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+      {"help", no_argument, 0, 'h'}};
+  /* the approximate methods' flags from the table, booleans also as --no-X */
+  enum { NBASE = sizeof base / sizeof base[0] };
+  struct option opts[NBASE + 2 * CLI_NOPT + 1];
+  char noflag[CLI_NOPT][40];
+  size_t no = 0;
+  memcpy(opts, base, sizeof base);
+  no = NBASE;
+  for (int i = 0; i < CLI_NOPT; i++) {
+    opts[no++] = (struct option){specs[i].flag, specs[i].type == 'b' ? no_argument : required_argument,
+                                 0, 1000 + i};
+    if (specs[i].type == 'b') {
+      snprintf(noflag[i], sizeof noflag[i], "no-%s", specs[i].flag);
+      opts[no++] = (struct option){noflag[i], no_argument, 0, 2000 + i};
+    }
+  }
+  opts[no] = (struct option){0, 0, 0, 0};
   fit_opts o;
   memset(&o, 0, sizeof o);
   optind = 1;
@@ -662,6 +919,22 @@ int cli_fit(int argc, char **argv)
     case 'v': o.verbose = true; break;
     case 'h': fputs(usage_fit, stdout); return 0;
     default:
+      if (ch >= 1000 && ch < 1000 + CLI_NOPT) {
+        int id = ch - 1000;
+        char why[128];
+        if (specs[id].type == 'b') {
+          o.num[id] = 1;
+        } else if (parse_spec((cli_opt_id)id, a, &o, why, sizeof why) != 0) {
+          return cli_usage_error(NULL, "--%s takes %s", specs[id].flag, why);
+        }
+        o.given[id] = true;
+        break;
+      }
+      if (ch >= 2000 && ch < 2000 + CLI_NOPT) {
+        o.num[ch - 2000] = 0;
+        o.given[ch - 2000] = true;
+        break;
+      }
       if (optopt)
         return cli_usage_error(NULL, "option '-%c' %s", optopt,
                                strchr("o", optopt) ? "needs an argument" : "is not known");
@@ -670,28 +943,29 @@ int cli_fit(int argc, char **argv)
   }
   if (optind >= argc) return cli_usage_error(NULL, "no model file given");
   if (optind + 1 < argc) return cli_usage_error(NULL, "unexpected argument '%s'", argv[optind + 1]);
-  if (o.method && strcmp(o.method, "nuts") && strcmp(o.method, "hmc")) {
-    static const char *const known[] = {"advi", "pathfinder", "laplace", "optimize", "smc",
-                                        "sequential", NULL};
-    bool k = false;
-    for (int i = 0; known[i]; i++) k |= strcmp(o.method, known[i]) == 0;
-    if (!k) return cli_usage_error(NULL, "unknown method '%s' (nuts, hmc, advi, pathfinder, "
-                                         "laplace, optimize, smc, sequential)", o.method);
+  if (o.method) {
+    if (!method_bit(o.method))
+      return cli_usage_error(NULL, "unknown method '%s' (nuts, hmc, optimize, laplace, advi, "
+                                   "pathfinder, smc, sequential)", o.method);
+    o.method_from_flag = true;
+    int rc = check_flags(&o, method_bit(o.method));
+    if (rc) return rc;
   }
+  o.model_path = argv[optind];
   cli_common co = {argv[optind], o.data, o.verbose};
   bayes_model *m = NULL;
   int rc = cli_load(&co, &m);
   if (rc) return rc;
   rc = apply_file_settings(m, &o);
   if (rc) goto out;
-  if (!o.method) o.method = "nuts";
-  if (strcmp(o.method, "nuts") && strcmp(o.method, "hmc")) {
+  if (!o.method_from_flag && (rc = check_flags(&o, o.mbit)) != 0) goto out;
+  if (o.mbit & (CLI_M_SMC | CLI_M_SEQUENTIAL)) {
     fprintf(stderr, "bayesrun: error: method '%s' is not available in this build of bayesrun "
-                    "yet; use nuts or hmc\n", o.method);
+                    "yet; use nuts, hmc, optimize, laplace, advi or pathfinder\n", o.method);
     rc = EX_UNAVAILABLE_;
     goto out;
   }
-  rc = fit_run_all(m, &o);
+  rc = o.mbit & CLI_M_SAMPLE ? fit_run_all(m, &o) : cli_fit_approx(m, &o);
 out:
   bayes_model_free(m);
   return rc;

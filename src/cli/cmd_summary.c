@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "psis.h"
 #include "stancsv.h"
 #include "summary.h"
 
@@ -191,8 +192,27 @@ int cli_summary(int argc, char **argv)
     ssec[i] = tab[i].sampling_seconds;
   }
   const char *method = t0->method;
+  bool approximate = !strcmp(method, "optimize") || !strcmp(method, "laplace") ||
+                     !strcmp(method, "variational") || !strcmp(method, "pathfinder");
   if (!strcmp(method, "sample") || !*method)
     method = !strcmp(t0->engine, "static") ? "hmc" : "nuts";
+  if (!strcmp(method, "variational")) method = "advi";
+  /* k-hat: as the run recorded it, else from the draws' log densities (target, proposal) */
+  double khat = t0->psis_khat;
+  long jp = bayes_csv_column(t0, "log_p__"), jq = bayes_csv_column(t0, "log_g__");
+  if (!strcmp(method, "pathfinder"))
+    jp = bayes_csv_column(t0, "lp__"), jq = bayes_csv_column(t0, "lp_approx__");
+  if (approximate && n == 1 && isnan(khat) && !t0->psis_resampled && jp >= 0 && jq >= 0) {
+    double *lr = bayes_calloc(nd + 1, sizeof *lr);
+    if (!lr) {
+      rc = EX_SOFTWARE_;
+      goto done;
+    }
+    for (size_t k = 0; k < nd; k++)
+      lr[k] = chains[0][k * t0->ncols + (size_t)jp] - chains[0][k * t0->ncols + (size_t)jq];
+    if (bayes_psis(lr, nd, lr, &khat) != 0) khat = NAN;
+    bayes_free(lr);
+  }
   bayes_summary_input in = {
       .method = method,
       .nchains = n,
@@ -207,6 +227,10 @@ int cli_summary(int argc, char **argv)
       .warmup_seconds = wsec,
       .sampling_seconds = ssec,
       .total_seconds = NAN,
+      .approximate = approximate,
+      .failure = t0->failure,
+      .psis_khat = khat,
+      .psis_resampled = t0->psis_resampled,
   };
   char err[256];
   sum = bayes_summary_compute(&in, err, sizeof err);
