@@ -82,18 +82,35 @@ double bayes_optimizer_lp(const bayes_optimizer *o) { return -bayes_lbfgs_f(o->l
 long bayes_optimizer_iterations(const bayes_optimizer *o) { return bayes_lbfgs_iterations(o->lb); }
 long bayes_optimizer_evals(const bayes_optimizer *o) { return o->evals; }
 
-long bayes_mode_on_boundary(const bayes_model *m, const double *theta, size_t *coord)
+long bayes_mode_on_boundary(const bayes_model *m, bayes_ws *w, const double *theta,
+                            unsigned flags, size_t *coord)
 {
-  for (size_t p = 0; p < bayes_model_nparams(m); p++) {
+  size_t n = bayes_model_dim(m);
+  double lp0;
+  bayes_ws_log_density(w, theta, flags, &lp0, NULL);
+  if (!isfinite(lp0)) return -1;
+  double *x = bayes_malloc((n + 1) * sizeof *x);
+  if (!x) return -1;
+  memcpy(x, theta, n * sizeof *x);
+  long found = -1;
+  for (size_t p = 0; p < bayes_model_nparams(m) && found < 0; p++) {
     const bayes_param_info *pi = bayes_model_param(m, p);
     if (!strcmp(pi->transform, "identity")) continue;
-    for (size_t k = 0; k < pi->unc_size; k++)
-      if (fabs(theta[pi->unc_offset + k]) > BAYES_MODE_BOUNDARY) {
-        if (coord) *coord = pi->unc_offset + k;
-        return (long)p;
+    for (size_t k = 0; k < pi->unc_size && found < 0; k++) {
+      size_t i = pi->unc_offset + k;
+      if (fabs(theta[i]) <= BAYES_MODE_FAR) continue;
+      double lp;
+      x[i] = theta[i] + copysign(BAYES_MODE_PROBE, theta[i]);
+      bayes_ws_log_density(w, x, flags, &lp, NULL);
+      x[i] = theta[i];
+      if (isfinite(lp) && lp >= lp0 - 1e-9 * (1 + fabs(lp0))) {
+        found = (long)p;
+        if (coord) *coord = i;
       }
+    }
   }
-  return -1;
+  bayes_free(x);
+  return found;
 }
 
 /* ---- Hessian ---- */
@@ -178,15 +195,43 @@ bayes_laplace *bayes_laplace_alloc(const bayes_model *m, const double *mode, uns
   l->z = bayes_malloc((n + 1) * sizeof *l->z);
   if (!l->ws || !l->mean || !l->H || !l->cov || !l->R || !l->z) goto fail;
   memcpy(l->mean, mode, n * sizeof *mode);
-  if ((*status = bayes_hessian(l->ws, n, mode, flags, l->H, scratch, err, errlen)) != 0)
-    goto fail;
-  for (size_t i = 0; i < n * n; i++) l->R[i] = -l->H[i];
-  if (n && LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, l->R, (lapack_int)n) != 0) {
-    bayes_errf(err, errlen, "the Hessian of the log density at the mode is not negative "
-               "definite (a saddle point, a flat ridge, or a mode on the boundary of a "
-               "parameter's support), so there is no Gaussian approximation there");
-    *status = BAYES_EDATA;
-    goto fail;
+  /* Newton steps x <- x + (-H)^-1 g from the optimizer's point, while they raise the log
+   * density; the last Hessian is the one at the returned mean */
+  for (int it = 0;; it++) {
+    if ((*status = bayes_hessian(l->ws, n, l->mean, flags, l->H, scratch, err, errlen)) != 0)
+      goto fail;
+    for (size_t i = 0; i < n * n; i++) l->R[i] = -l->H[i];
+    if (n && LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, l->R, (lapack_int)n) != 0) {
+      bayes_errf(err, errlen, "the Hessian of the log density at the mode is not negative "
+                 "definite (a saddle point, a flat ridge, or a mode on the boundary of a "
+                 "parameter's support), so there is no Gaussian approximation there");
+      *status = BAYES_EDATA;
+      goto fail;
+    }
+    if (it == BAYES_LAPLACE_NEWTON || n == 0) break;
+    double lp0, lp1;
+    bayes_ws_log_density(l->ws, l->mean, flags, &lp0, l->z);
+    /* step = (R R')^-1 g: forward then back substitution */
+    double *step = scratch;
+    for (size_t i = 0; i < n; i++) {
+      double v = l->z[i];
+      for (size_t j = 0; j < i; j++) v -= l->R[i * n + j] * step[j];
+      step[i] = v / l->R[i * n + i];
+    }
+    for (size_t i = n; i-- > 0;) {
+      double v = step[i];
+      for (size_t j = i + 1; j < n; j++) v -= l->R[j * n + i] * step[j];
+      step[i] = v / l->R[i * n + i];
+    }
+    double *x = scratch + n, big = 0;
+    for (size_t i = 0; i < n; i++) {
+      x[i] = l->mean[i] + step[i];
+      big = fmax(big, fabs(step[i]) / (1 + fabs(l->mean[i])));
+    }
+    bayes_ws_log_density(l->ws, x, flags, &lp1, NULL);
+    if (!(lp1 >= lp0)) break;          /* keep the last point and its Hessian */
+    memcpy(l->mean, x, n * sizeof *x);
+    if (big < 1e-14) break;
   }
   l->logdet_R = 0;
   for (size_t i = 0; i < n; i++) {

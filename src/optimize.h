@@ -37,14 +37,18 @@ double bayes_optimizer_lp(const bayes_optimizer *o);           /* log density th
 long bayes_optimizer_iterations(const bayes_optimizer *o);
 long bayes_optimizer_evals(const bayes_optimizer *o);          /* gradient evaluations */
 
-/* Unconstrained values beyond which a constrained parameter's mode is taken to be on the
- * boundary of its support (e.g. a log-transformed scale at exp(-25) = 1.4e-11). */
-#define BAYES_MODE_BOUNDARY 25.0
-/* A parameter whose mode ran off to the boundary of its support: its index
- * (bayes_model_param) with the offending unconstrained coordinate in *coord, or -1. Only
- * constrained parameters (transform other than identity) are checked: an unbounded
- * parameter may legitimately sit at any value. */
-long bayes_mode_on_boundary(const bayes_model *m, const double *theta, size_t *coord);
+/* A constrained parameter whose mode is on the boundary of its support (or runs off to
+ * infinity): the log density keeps increasing towards it, so the optimizer stops where the
+ * gradient has become negligible (e.g. a log-transformed scale at exp(-18)) instead of at
+ * an interior mode. Every coordinate of a parameter with a transform other than identity
+ * whose unconstrained value is beyond BAYES_MODE_FAR is probed BAYES_MODE_PROBE further out
+ * (towards the boundary); if the log density (flags) there is not lower, the mode is on the
+ * boundary. Returns the parameter's index (bayes_model_param) with the coordinate in
+ * *coord, or -1. An unbounded parameter may legitimately sit at any value: not checked. */
+#define BAYES_MODE_FAR 8.0
+#define BAYES_MODE_PROBE 5.0
+long bayes_mode_on_boundary(const bayes_model *m, bayes_ws *w, const double *theta,
+                            unsigned flags, size_t *coord);
 
 /* The Hessian of the log density (flags BAYES_LD_*) at theta, dim x dim row-major, by
  * fourth-order central differences of the AD gradient with a step of 2^-10 max(1, |x_j|)
@@ -56,9 +60,12 @@ int bayes_hessian(bayes_ws *w, size_t dim, const double *theta, unsigned flags, 
 
 /* The Laplace approximation N(mode, Sigma), Sigma = (-H)^-1. */
 typedef struct bayes_laplace bayes_laplace;
-/* Returns NULL with *status BAYES_EDATA and a message when the negative Hessian is not
- * positive definite (a saddle point, a ridge, or a mode on a boundary), or -2 out of
- * memory. */
+/* First refines the mode with up to BAYES_LAPLACE_NEWTON Newton steps (each taken only if
+ * it raises the log density), so that the mean is the mode to rounding precision, not to
+ * the optimizer's tolerance (exact after one step for a Gaussian posterior). Returns NULL
+ * with *status BAYES_EDATA and a message when the negative Hessian is not positive
+ * definite (a saddle point, a ridge, or a mode on a boundary), or -2 out of memory. */
+#define BAYES_LAPLACE_NEWTON 3
 bayes_laplace *bayes_laplace_alloc(const bayes_model *m, const double *mode, unsigned flags,
                                    int *status, char *err, size_t errlen);
 void bayes_laplace_free(bayes_laplace *l);

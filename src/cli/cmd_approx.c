@@ -205,7 +205,9 @@ static int find_mode(run *r, const bayes_lbfgs_cfg *cfg, unsigned flags, mode_re
   res->evals = bayes_optimizer_evals(opt);
   memcpy(res->theta, bayes_optimizer_theta(opt), r->dim * sizeof *res->theta);
   size_t coord;
-  long p = bayes_mode_on_boundary(r->m, res->theta, &coord);
+  bayes_ws *ws = bayes_ws_alloc(r->m);
+  long p = ws ? bayes_mode_on_boundary(r->m, ws, res->theta, flags, &coord) : -1;
+  bayes_ws_free(ws);
   if (p >= 0) {
     const bayes_param_info *pi = bayes_model_param(r->m, (size_t)p);
     char name[256];
