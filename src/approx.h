@@ -23,11 +23,14 @@ typedef struct {
 int bayes_approx_draws_init(bayes_approx_draws *d, size_t dim, size_t n);
 void bayes_approx_draws_destroy(bayes_approx_draws *d);
 
-/* PSIS of the draws against the model: k-hat of log_p - log_q (NaN if it cannot be
- * estimated). If resample is non-NULL it receives n draws resampled with the smoothed
- * weights (multinomial, with replacement; its log_p and log_q are carried along); it must
- * be initialised with the same dim and n. Returns 0, -1 if no draw has a finite log
- * density, -2 on out of memory. */
+/* PSIS of the draws against the model: *khat = bayes_psis's k-hat of log_p - log_q, where
+ * draws with log_p -inf or NaN have weight 0 (+Inf when it cannot be estimated: fewer than
+ * 21 draws with finite log_p, or all ratios equal, e.g. log_q = log_p + const). If resample is non-NULL
+ * it receives n draws resampled with the smoothed weights (bayes_psis_resample with rng:
+ * multinomial, with replacement; rows of theta with their log_p and log_q); it must be
+ * another set initialised with the same dim and n. Returns 0, -1 if no draw has a finite
+ * log density or on bad input (log_p +inf, log_q not finite, resample mismatched or
+ * aliasing d, rng NULL with resample), -2 on out of memory. */
 int bayes_approx_psis(const bayes_approx_draws *d, gsl_rng *rng, double *khat,
                       bayes_approx_draws *resample);
 
