@@ -470,6 +470,8 @@ char *bayes_summary_text(const bayes_run_summary *s)
   if (s->failure) put_wrapped(&sb, "DID NOT CONVERGE: ", s->failure, 18, 88);
   if (s->approximate && s->ndraws == 1)
     bayes_sb_printf(&sb, "%s: the mode", *s->method ? s->method : "optimize");
+  else if (s->approximate && s->ndraws == 0)
+    bayes_sb_printf(&sb, "%s: no draws", s->method);
   else if (s->approximate)
     bayes_sb_printf(&sb, "%s: %zu draws from the approximation%s", s->method, s->ndraws,
                     s->psis_resampled ? " (importance-resampled)" : "");
@@ -500,9 +502,17 @@ char *bayes_summary_text(const bayes_run_summary *s)
   }
   bayes_free(cell);
   if (s->nq) bayes_sb_putc(&sb, '\n');
-  if (s->details_text && *s->details_text) {
-    bayes_sb_puts(&sb, s->details_text);
-    if (s->details_text[strlen(s->details_text) - 1] != '\n') bayes_sb_putc(&sb, '\n');
+  /* the method's report: each line a paragraph, wrapped like the warnings */
+  for (const char *p = s->details_text ? s->details_text : ""; *p;) {
+    size_t k = strcspn(p, "\n");
+    char *line = bayes_strndup(p, k);
+    if (!line) {
+      bayes_sb_destroy(&sb);
+      return NULL;
+    }
+    put_wrapped(&sb, "", line, 0, 88);
+    bayes_free(line);
+    p += k + (p[k] == '\n');
   }
   if (s->has_divergent) bayes_sb_printf(&sb, "Divergences: %ld.", s->divergences);
   if (s->has_treedepth)
@@ -518,10 +528,12 @@ char *bayes_summary_text(const bayes_run_summary *s)
   }
   if (s->has_divergent || s->has_treedepth || s->has_energy) bayes_sb_putc(&sb, '\n');
   if (s->nwarnings == 0 && s->approximate && !s->failure) {
-    if (!isnan(s->psis_khat))
-      bayes_sb_printf(&sb, "No problems found: PSIS k-hat %.2f is at most %.1f, so the "
-                           "approximation covers the posterior well.\n",
-                      s->psis_khat, BAYES_SUMMARY_KHAT_MAX);
+    if (!isnan(s->psis_khat)) {
+      char line[160];
+      snprintf(line, sizeof line, "PSIS k-hat %.2f is at most %.1f, so the approximation "
+               "covers the posterior well.", s->psis_khat, BAYES_SUMMARY_KHAT_MAX);
+      put_wrapped(&sb, "No problems found: ", line, 0, 88);
+    }
   } else if (s->nwarnings == 0 && !s->failure) {
     bayes_sb_puts(&sb, "No problems found: ");
     bayes_sb_puts(&sb, s->has_divergent ? "no divergences, " : "");

@@ -135,8 +135,7 @@ static void progress(run *r, const char *fmt, ...)
 
 static void progress_end(run *r)
 {
-  if (!r->o->quiet && r->tty && last_progress > 0) fprintf(stderr, "\r\033[2K");
-  last_progress = 0;
+  if (!r->o->quiet && r->tty) fprintf(stderr, "\r\033[2K");
 }
 
 /* ---- L-BFGS settings from the options ---- */
@@ -1050,6 +1049,7 @@ static int setup(run *r, const bayes_model *m, cli_fit_opts *o, uint64_t seed)
   r->khat = NAN;
   r->t0 = cli_now();
   r->tty = isatty(2);
+  last_progress = r->t0;   /* the first progress line after a period, not at once */
   bayes_sb_init(&r->text);
   bayes_sb_init(&r->json);
   r->flags = BAYES_LD_JACOBIAN | (o->prior ? BAYES_LD_PRIOR_ONLY : 0);
