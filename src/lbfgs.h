@@ -20,21 +20,25 @@ typedef double (*bayes_lbfgs_fn)(void *ctx, const double *x, double *grad);
 typedef struct {
   int history;           /* 5: (s, y) pairs kept */
   long max_iter;         /* 2000 */
-  double init_alpha;     /* 0.001: length of the first line-search step */
+  double init_alpha;     /* 0.001: the first line search (and the one after a reset)
+                          * starts at x - init_alpha g; later ones at CmdStan's
+                          * min(1, 1.01 x the previous line's cubic minimiser) */
   double tol_obj;        /* 1e-12: |f_k - f_k-1| */
   double tol_rel_obj;    /* 1e4: |f_k - f_k-1| / max(|f_k|, |f_k-1|, 1), in units of
                           * DBL_EPSILON */
-  double tol_grad;       /* 1e-8: max |g_i| */
+  double tol_grad;       /* 1e-8: ||g||_2 (CmdStan tests the Euclidean norm) */
   double tol_rel_grad;   /* 1e7: g' H^-1 g / max(|f|, 1) with the L-BFGS inverse Hessian,
                           * in units of DBL_EPSILON */
-  double tol_param;      /* 1e-8: max |x_k - x_k-1| */
+  double tol_param;      /* 1e-8: ||x_k - x_k-1||_2 */
 } bayes_lbfgs_cfg;
 
 void bayes_lbfgs_defaults(bayes_lbfgs_cfg *cfg);
 
 typedef enum {
   BAYES_LBFGS_CONTINUE = 0,  /* not finished: iterate again */
-  BAYES_LBFGS_TOL_OBJ,       /* converged: ... (the five tests, as CmdStan reports them) */
+  BAYES_LBFGS_TOL_OBJ,       /* converged: ... (the five tests, as CmdStan reports them;
+                              * tested in CmdStan's order: obj, grad, param, then the
+                              * iteration limit, then rel_obj, rel_grad) */
   BAYES_LBFGS_TOL_REL_OBJ,
   BAYES_LBFGS_TOL_GRAD,
   BAYES_LBFGS_TOL_REL_GRAD,
