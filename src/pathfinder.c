@@ -553,6 +553,7 @@ static int run_path(const bayes_model *m, const bayes_pathfinder_cfg *cfg, int p
       bayes_errf(err, errlen, "Pathfinder: initialization failed after %d attempt%s: the log "
                               "density is -inf (or NaN) at every try. Last problem: %s",
                  tries, tries == 1 ? "" : "s", why);
+    info->lbfgs_status = BAYES_LBFGS_NONFINITE;
     rc = BAYES_EDATA;
     goto done;
   }

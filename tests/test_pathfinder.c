@@ -494,6 +494,8 @@ START_TEST(test_no_finite_init)
                     strstr(err, "sigma"), "message: %s", err);
   ck_assert_ptr_null(strchr(err, '\n'));
   ck_assert_int_eq(info.grad_evals, 100);
+  ck_assert_int_eq(info.lbfgs_status, BAYES_LBFGS_NONFINITE);
+  ck_assert_int_eq(info.lbfgs_iter, 0);
   double x0 = 0.5;
   ck_assert_int_eq(bayes_pathfinder_path(m, &c, 0, &x0, &dr, &info, err, sizeof err),
                    BAYES_EDATA);
