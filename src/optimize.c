@@ -161,6 +161,7 @@ struct bayes_laplace {
   double *mean, *H, *cov;
   double *R;                /* lower Cholesky factor of the precision -H = R R' */
   double logdet_R;          /* sum log R_ii */
+  int newton;               /* refinement steps taken */
   double *z;
 };
 
@@ -231,6 +232,7 @@ bayes_laplace *bayes_laplace_alloc(const bayes_model *m, const double *mode, uns
     bayes_ws_log_density(l->ws, x, flags, &lp1, NULL);
     if (!(lp1 >= lp0)) break;          /* keep the last point and its Hessian */
     memcpy(l->mean, x, n * sizeof *x);
+    l->newton++;
     if (big < 1e-14) break;
   }
   l->logdet_R = 0;
@@ -260,6 +262,7 @@ fail:
 const double *bayes_laplace_mean(const bayes_laplace *l) { return l->mean; }
 const double *bayes_laplace_cov(const bayes_laplace *l) { return l->cov; }
 const double *bayes_laplace_hessian(const bayes_laplace *l) { return l->H; }
+int bayes_laplace_newton_steps(const bayes_laplace *l) { return l->newton; }
 
 int bayes_laplace_draws(bayes_laplace *l, gsl_rng *rng, bayes_approx_draws *d)
 {

@@ -72,6 +72,7 @@ void bayes_laplace_free(bayes_laplace *l);
 const double *bayes_laplace_mean(const bayes_laplace *l);
 const double *bayes_laplace_cov(const bayes_laplace *l);     /* dim x dim, row-major */
 const double *bayes_laplace_hessian(const bayes_laplace *l); /* H (negative definite) */
+int bayes_laplace_newton_steps(const bayes_laplace *l);      /* refinement steps taken */
 /* Fills d (initialised with n draws of dimension dim) with draws, their normalised
  * log_q and the model's log_p (the flags of alloc). Returns 0. */
 int bayes_laplace_draws(bayes_laplace *l, gsl_rng *rng, bayes_approx_draws *d);

@@ -27,8 +27,9 @@ typedef struct {
                              * lbfgs.history is not used) */
   bool psis_resample;       /* true */
   double init_radius;       /* 2 */
-  bayes_lbfgs_cfg lbfgs;    /* CmdStan's pathfinder defaults: max_iter 1000 and the
-                             * optimizer's tolerances and init_alpha (bayes_lbfgs_defaults) */
+  bayes_lbfgs_cfg lbfgs;    /* CmdStan's pathfinder defaults (max_iter 1000, the
+                             * optimizer's tolerances and init_alpha) except tol_rel_obj =
+                             * tol_rel_grad = 0: see bayes_pathfinder_defaults */
   unsigned flags;           /* BAYES_LD_* (JACOBIAN always set by the CLI) */
   uint64_t seed;
 } bayes_pathfinder_cfg;

@@ -35,6 +35,7 @@
 #define DEFAULT_DRAWS 1000
 #define DEFAULT_KL_DRAWS 20
 #define MAX_NOTES 8
+#define POLISH_MAX_DIM 1000
 
 typedef struct {
   const bayes_model *m;
@@ -448,6 +449,23 @@ static int run_optimize(run *r)
     return rc;
   }
   bool jac = (r->flags & BAYES_LD_JACOBIAN) != 0;
+  /* Newton refinement with the finite-difference Hessian: L-BFGS's relative tests use its
+   * own inverse-Hessian estimate, which on ill-conditioned posteriors stops it far from
+   * the mode along a ridge (posteriordb's earn_height: 6 sds away). Up to
+   * POLISH_MAX_DIM dimensions (4 dim gradients and an O(dim^3) factorisation per step). */
+  int polished = 0;
+  if (!failed(r) && r->dim > 0 && r->dim <= POLISH_MAX_DIM) {
+    char err[512];
+    int st;
+    bayes_laplace *l = bayes_laplace_alloc(r->m, mr.theta, r->flags, &st, err, sizeof err);
+    if (l && (polished = bayes_laplace_newton_steps(l)) > 0) {
+      memcpy(mr.theta, bayes_laplace_mean(l), r->dim * sizeof *mr.theta);
+      bayes_ws *ws = bayes_ws_alloc(r->m);
+      if (ws) bayes_ws_log_density(ws, mr.theta, r->flags, &mr.lp, NULL);
+      bayes_ws_free(ws);
+    }
+    bayes_laplace_free(l);
+  }
   bayes_sb cfgtxt, comment;
   bayes_sb_init(&cfgtxt);
   bayes_sb_init(&comment);
@@ -471,6 +489,10 @@ static int run_optimize(run *r)
                   mr.iterations, mr.evals, bayes_lbfgs_describe(mr.status));
   bayes_sb_double(&r->text, mr.lp);
   bayes_sb_puts(&r->text, " (lp__).\n");
+  if (polished)
+    bayes_sb_printf(&r->text, "The mode was refined by %d Newton step%s with the Hessian.\n",
+                    polished, polished == 1 ? "" : "s");
+  json_num_key(r, "newton_steps", polished);
   json_num_key(r, "log_density", mr.lp);
   json_key(r, "jacobian");
   bayes_sb_puts(&r->json, jac ? "true" : "false");
