@@ -17,17 +17,20 @@
  *    (the discrete Lyapunov equation; the continuous-time version is Mandt, Hoffman & Blei
  *    2017, "Stochastic gradient descent as approximate Bayesian inference", JMLR 18(134),
  *    eq. 14). Each estimate (mean, covariance, sd) must be within 5 derived sd of the
- *    closed form: P(|Z| > 5) = 5.7e-7 per check if the fluctuation is Gaussian, below 1e-5
- *    for the 15 such checks. Checked against reality over 200 seeds of each test: the
- *    observed sd of every estimate was 0.8-1.2 times the derived one (biases below 0.3
- *    derived sd) and no seed came beyond 4 derived sd.
+ *    closed form: P(|Z| > 5) = 5.7e-7 per check if the fluctuation is Gaussian, about 1e-5
+ *    for the 18 such checks. Checked against reality over 200 seeds of each test: the
+ *    observed sd of every estimate was 0.90-1.11 times the derived one, its mean within
+ *    0.14 derived sd of the optimum, and the largest |error| 3.4 derived sd (of 3600).
  *  - Moments of the draws (test_draws): sample mean and (co)variance of N = 20000 draws
  *    within 5 standard errors of the approximation's own (closed-form standard errors of
  *    Gaussian sample moments): 5.7e-7 per check, 24 checks.
- *  - Convergence (test_convergence): meanfield and fullrank with eta = 1 on a two-
- *    coefficient regression converged by the relative ELBO test for every one of 1000
- *    seeds each (at most 1700 iterations of the allowed 10000): false-failure rate below
- *    0.3% (rule of three).
+ *  - Convergence (test_convergence): meanfield and fullrank with eta = 1 on the two-
+ *    coefficient regression below converged by the relative ELBO test for every one of
+ *    1000 seeds each (at most 2000 of the allowed 10000 iterations): false-failure rate
+ *    below 0.3% per family (rule of three).
+ *  - The eta search (test_eta_adaptation) succeeded on that regression from its initial
+ *    point for all 2000 (seed, family) pairs tried, so each of the 20 runs here fails with
+ *    probability below 0.15% (rule of three).
  *  - KL with a prior that depends on another coordinate (test_latent_kl_dependent):
  *    the average over 400 draws of the scale must be within 5 Monte Carlo sd (closed form)
  *    of the expected KL: 5.7e-7.
@@ -553,8 +556,7 @@ START_TEST(test_eta_adaptation)
   const double seq[5] = {100, 10, 1, 0.1, 0.01};
   double x0[2] = {0.3, -0.7};
   for (int fam = 0; fam < 2; fam++) {
-    int seen[5] = {0};
-    for (uint64_t seed = 1; seed <= 20; seed++) {
+    for (uint64_t seed = 1; seed <= 10; seed++) {
       bayes_advi_cfg c;
       cfg_init(&c, fam ? BAYES_ADVI_FULLRANK : BAYES_ADVI_MEANFIELD, seed);
       bayes_advi *a = bayes_advi_alloc(m, &c);
@@ -565,7 +567,6 @@ START_TEST(test_eta_adaptation)
       for (int i = 0; i < 5; i++)
         if (eta == seq[i]) k = i;
       ck_assert_msg(k >= 0, "eta %g is not in the sequence", eta);
-      seen[k]++;
       /* Stan stops at the eta after the one kept (or runs all five): tried = k + 2 */
       bayes_advi_record r;
       bayes_advi_iterate(a, &r);
@@ -590,9 +591,6 @@ START_TEST(test_eta_adaptation)
       }
       bayes_advi_free(a);
     }
-    int distinct = 0;
-    for (int i = 0; i < 5; i++) distinct += seen[i] > 0;
-    ck_assert_int_ge(distinct, 1);
   }
   /* no adaptation */
   bayes_advi_cfg c;
