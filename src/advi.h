@@ -31,6 +31,9 @@ typedef struct {
   double tol_rel_obj;       /* 0.01 */
   long eval_elbo;           /* 100: ELBO evaluated every eval_elbo iterations */
   double init_radius;       /* 2: mu starts uniform(-r, r) when no init is given */
+  bool precondition;        /* true (not Stan's): run on z = (theta - mode) / sd with the
+                             * Laplace approximation's mode and sds, from N(0, I) on z;
+                             * off, or when no interior mode is found: Stan's ADVI */
   unsigned flags;           /* BAYES_LD_* (JACOBIAN is always added: the approximation
                              * lives on the unconstrained space) */
   uint64_t seed;            /* the RNG is bayes_rng_alloc(seed, 1): CmdStan runs
@@ -100,6 +103,8 @@ double bayes_advi_eta(const bayes_advi *a);          /* the eta in use */
 const double *bayes_advi_mean(const bayes_advi *a);
 const double *bayes_advi_sd(const bayes_advi *a);       /* NULL for full-rank */
 const double *bayes_advi_chol(const bayes_advi *a);     /* NULL for mean-field */
+bool bayes_advi_preconditioned(const bayes_advi *a);    /* the Laplace map was used */
+bool bayes_advi_preconditioned(const bayes_advi *a);    /* the Laplace map was used */
 /* An ELBO estimate with n draws (n = 0: cfg elbo_samples) at the current approximation,
  * with the algorithm's own RNG (so it changes the rest of the run); Stan's rule for draws
  * with a non-finite log density (dropped and redrawn, at most n). NaN if that fails, or

@@ -20,7 +20,7 @@ static const char *const inference_keys[] = {
     "tol_rel_obj", "eta", "jacobian", "refresh", "tol_obj", "tol_grad", "tol_rel_grad",
     "tol_param", "history_size", "init_alpha", "adapt_iter", "grad_samples",
     "elbo_samples", "eval_elbo", "num_paths", "draws_per_path", "num_elbo_draws",
-    "psis_resample", "kl_draws", NULL};
+    "psis_resample", "kl_draws", "precondition", NULL};
 
 static const char *const methods[] = {"nuts", "hmc", "advi", "pathfinder", "laplace",
                                       "optimize", "smc", "sequential", NULL};

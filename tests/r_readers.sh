@@ -5,7 +5,11 @@
 # what the writer writes today). Checks dimensions, names, every value against the file's
 # own text, sampler columns, adaptation info and elapsed times. When BAYESRUN can run
 # `summary --json`, also compares its figures with posterior::summarise_draws on the same
-# draws. Skips (exit 77) without Rscript, rstan or posterior. Prints "N passed, N failed".
+# draws. Then the approximate methods' files from a fresh run: rstan::read_stan_csv on
+# advi.csv (CmdStan's variational layout: rstan drops the mean row), and read.csv +
+# posterior on laplace.csv, pathfinder.csv and optimize.csv (rstan 2.21 predates those
+# CmdStan methods), compared with bayesrun's summary.json. Skips (exit 77) without
+# Rscript, rstan or posterior. Prints "N passed, N failed" once per part.
 
 top_srcdir=${top_srcdir:-.}
 BAYESRUN=${BAYESRUN:-./bayesrun}
@@ -31,7 +35,20 @@ if [ -x "$BAYESRUN" ] &&
   json="$tmp/summary.json"
 fi
 
-Rscript --vanilla - "$top_srcdir/tests/data/stancsv" "$json" <<'EOF'
+# each R part prints "part: N passed, N failed"; the script prints the total last
+exit_total() {
+  p=0
+  f=0
+  for l in $(grep -h '^part: ' "$tmp"/part*.out | sed -E 's/^part: ([0-9]+) passed, ([0-9]+) failed.*/\1:\2/'); do
+    p=$((p + ${l%%:*}))
+    f=$((f + ${l##*:}))
+  done
+  echo "$p passed, $f failed"
+  [ "$1" = 0 ] && [ "${2:-0}" = 0 ] && [ $f = 0 ]
+  exit $?
+}
+
+Rscript --vanilla - "$top_srcdir/tests/data/stancsv" "$json" > "$tmp/part1.out" 2>&1 <<'EOF'
 suppressPackageStartupMessages({
   library(rstan)
   library(posterior)
@@ -150,6 +167,62 @@ fit <- tryCatch(read_stan_csv(f), error = function(e) e)
 check(inherits(fit, "stanfit") && identical(dim(as.array(fit)), c(10L, 1L, 2L)),
       "read_stan_csv reads the CmdStan 2.33 fixture")
 
-cat(passed, "passed,", failed, "failed\n")
+cat("part:", passed, "passed,", failed, "failed\n")
 quit(status = if (failed > 0) 1 else 0)
 EOF
+st=$?
+cat "$tmp/part1.out"
+[ -x "$BAYESRUN" ] || exit_total $st
+model=$top_srcdir/models/linear_regression.yaml
+for m in advi laplace pathfinder optimize; do
+  "$BAYESRUN" "$model" --method $m --seed 4 -o "$tmp/$m" --quiet >/dev/null 2>&1
+done
+Rscript --vanilla - "$tmp" > "$tmp/part2.out" 2>&1 <<'EOF'
+suppressPackageStartupMessages({
+  library(rstan)
+  library(posterior)
+  library(jsonlite)
+})
+dir <- commandArgs(trailingOnly = TRUE)[1]
+passed <- 0
+failed <- 0
+check <- function(ok, what) {
+  ok <- isTRUE(ok)
+  if (ok) passed <<- passed + 1 else failed <<- failed + 1
+  cat(if (ok) "PASS" else "FAIL", what, "\n")
+}
+rel <- function(x, y) abs(x - y) / max(1, abs(y))
+# rstan on CmdStan's variational layout: the mean row is not a draw
+fit <- tryCatch(read_stan_csv(file.path(dir, "advi", "advi.csv")), error = function(e) e)
+check(inherits(fit, "stanfit"), "read_stan_csv reads advi.csv")
+if (inherits(fit, "stanfit")) {
+  raw <- read.csv(file.path(dir, "advi", "advi.csv"), comment.char = "#")
+  a <- as.matrix(fit, pars = "alpha")
+  check(length(a) == nrow(raw) - 1 && max(abs(a - raw$alpha[-1])) < 1e-12,
+        "rstan's advi draws are the file's rows after the mean row")
+}
+for (m in c("advi", "laplace", "pathfinder", "optimize")) {
+  raw <- read.csv(file.path(dir, m, paste0(m, ".csv")), comment.char = "#")
+  if (m == "advi") raw <- raw[-1, ]
+  js <- fromJSON(file.path(dir, m, "summary.json"))
+  check(nrow(raw) == js$draws_per_chain, paste(m, ": rows = summary.json's draws"))
+  if (m == "optimize") {
+    check(rel(raw$alpha, js$quantities$alpha$mean) < 1e-12, "optimize: the mode as written")
+    next
+  }
+  d <- as_draws_df(raw[, c("alpha", "beta.1", "sigma")])
+  s <- summarise_draws(d, "mean", "sd", ~quantile(.x, probs = c(0.05, 0.95)))
+  ok <- TRUE
+  for (k in seq_len(nrow(s))) {
+    q <- js$quantities[[s$variable[k]]]
+    ok <- ok && rel(q$mean, s$mean[k]) < 1e-9 && rel(q$sd, s$sd[k]) < 1e-9 &&
+      rel(q$q5, s[["5%"]][k]) < 1e-9 && rel(q$q95, s[["95%"]][k]) < 1e-9
+  }
+  check(ok, paste(m, ": posterior's summary of the file equals bayesrun's summary.json"))
+}
+cat("part:", passed, "passed,", failed, "failed\n")
+quit(status = if (failed > 0) 1 else 0)
+EOF
+st2=$?
+cat "$tmp/part2.out"
+exit_total $st $st2

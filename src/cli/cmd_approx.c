@@ -689,6 +689,7 @@ static int run_advi(run *r)
   if (o->given[CLI_O_GRAD_SAMPLES]) cfg.grad_samples = (int)o->num[CLI_O_GRAD_SAMPLES];
   if (o->given[CLI_O_ELBO_SAMPLES]) cfg.elbo_samples = (int)o->num[CLI_O_ELBO_SAMPLES];
   if (o->given[CLI_O_EVAL_ELBO]) cfg.eval_elbo = (long)o->num[CLI_O_EVAL_ELBO];
+  if (o->given[CLI_O_PRECONDITION]) cfg.precondition = o->num[CLI_O_PRECONDITION] != 0;
   cfg.init_radius = r->radius;
   cfg.flags = r->flags;
   cfg.seed = r->seed;
@@ -765,6 +766,8 @@ static int run_advi(run *r)
   bayes_csv_kv_num(&cfgtxt, 2, "output_samples", (double)ndraws(r), DEFAULT_DRAWS);
   json_str_key(r, "family", full ? "fullrank" : "meanfield");
   json_num_key(r, "eta", bayes_advi_eta(a));
+  json_key(r, "preconditioned");
+  bayes_sb_puts(&r->json, bayes_advi_preconditioned(a) ? "true" : "false");
   json_num_key(r, "iterations", (double)rec.iter);
   json_num_key(r, "elbo", elbo);
   json_num_key(r, "rel_elbo_change_mean", rel_mean);
@@ -772,8 +775,10 @@ static int run_advi(run *r)
   json_num_key(r, "gradient_evaluations", (double)rec.grad_evals);
   json_str_key(r, "termination", st_text[st]);
   json_str_key(r, "elbo_trace", "elbo.tsv");
-  bayes_sb_printf(&r->text, "ADVI (%s, eta %g): %s after %ld iterations; ELBO ",
-                  full ? "full-rank" : "mean-field", bayes_advi_eta(a), st_text[st], rec.iter);
+  bayes_sb_printf(&r->text, "ADVI (%s%s, eta %g): %s after %ld iterations; ELBO ",
+                  full ? "full-rank" : "mean-field",
+                  bayes_advi_preconditioned(a) ? ", preconditioned by the Laplace approximation" : "",
+                  bayes_advi_eta(a), st_text[st], rec.iter);
   bayes_sb_double(&r->text, elbo);
   bayes_sb_printf(&r->text, ". ELBO trace in %s/elbo.tsv.\n", r->outdir);
   char comment[256];

@@ -278,6 +278,7 @@ static const opt_spec specs[CLI_NOPT] = {
     [CLI_O_ELBO_DRAWS] = {"elbo-draws", "num_elbo_draws", 'l', 1, 1e6, CLI_M_PATHFINDER, NULL},
     [CLI_O_PSIS_RESAMPLE] = {"psis-resample", "psis_resample", 'b', 0, 1, CLI_M_LAPLACE | CLI_M_ADVI | CLI_M_PATHFINDER, NULL},
     [CLI_O_KL_DRAWS] = {"kl-draws", "kl_draws", 'l', 0, 1e6, CLI_M_ADVI, NULL},
+    [CLI_O_PRECONDITION] = {"precondition", "precondition", 'b', 0, 1, CLI_M_ADVI, NULL},
 };
 
 static const struct {
@@ -819,6 +820,8 @@ static const char usage_fit[] =
     "  --adapt-iter N         iterations per step-size scale tried (50)\n"
     "  --grad-samples N  --elbo-samples N  --eval-elbo N   (1, 100, 100)\n"
     "  --kl-draws N           draws for the per-coordinate KL check (20; 0: off)\n"
+    "  --precondition, --no-precondition   run on the scale of the Laplace approximation\n"
+    "                         (default); --no-precondition is Stan's ADVI exactly\n"
     "pathfinder:\n"
     "  --paths N              independent paths (4)\n"
     "  --draws-per-path N     draws from each path's approximation (1000)\n"
