@@ -3,8 +3,9 @@
  *
  * Sources. Kucukelbir, Tran, Ranganath, Gelman & Blei (2017), "Automatic differentiation
  * variational inference", JMLR 18(14) ("K17" below): the ELBO on the unconstrained space
- * (eq. 5), elliptical standardisation zeta = mu + L eta (eq. 6), the gradients (eq. 7-9),
- * the step-size sequence (eq. 10-11) and Algorithm 1. Stan's reference manual, chapter
+ * (eq. 5), elliptical standardisation zeta = mu + L eta (which makes the gradients
+ * expectations over a fixed N(0, I)), the gradients (eq. 7-9), the step-size sequence
+ * (eq. 10-11) and Algorithm 1. Stan's reference manual, chapter
  * "Variational inference" (stochastic gradient ascent, Monte Carlo ELBO and gradients, the
  * eta search, the relative-tolerance convergence test), and the behaviour of Stan's
  * variational/advi.hpp and families/normal_{meanfield,fullrank}.hpp (read for their
@@ -97,7 +98,8 @@ static void set_sd(bayes_advi *a)
 }
 
 /* zeta = mu + sd .* eps (mean-field) or mu + L eps (full-rank), eps ~ N(0, I) drawn one
- * coordinate after another as Stan's sample() does (K17 eq. 6, inverted). */
+ * coordinate after another as Stan's sample() does (K17's elliptical standardisation,
+ * inverted). */
 static void draw(const bayes_advi *a, gsl_rng *rng, double *eps, double *zeta)
 {
   size_t n = a->n;
@@ -228,9 +230,12 @@ static int calc_elbo(bayes_advi *a, int n, gsl_rng *rng, double *out, char *msg,
  *   omega: mean of grad log p(zeta) .* eps, times sd, plus 1 (the entropy's gradient)
  *   L:     mean of grad log p(zeta) eps' on the lower triangle, plus diag(1 / L_ii) (the
  *          lower triangle of (L^-1)', K17 eq. 9).
- * As Stan's calc_grad: a draw where the log density or its gradient is not finite is
- * dropped and redrawn, and the estimate fails after 10 * grad_samples dropped draws. It
- * also fails when the estimate is not finite (Stan's set_mu / set_omega refuse NaN).
+ * As Stan's calc_grad: a dropped draw is redrawn, and the estimate fails after
+ * 10 * grad_samples dropped draws. Stan drops a draw when the model throws (a domain
+ * error) or the gradient is not finite; bayes.h reports domain errors as a log density of
+ * -inf or NaN instead, so we drop a draw whose log density or gradient is not finite. The
+ * estimate also fails when it is not finite: Stan's set_mu / set_omega refuse NaN, and an
+ * infinite one would turn the approximation into NaN at the next step.
  * Returns 0, or -1 with a message in a->errmsg. */
 static int calc_grad(bayes_advi *a)
 {
