@@ -134,7 +134,7 @@ whole=$(ls "$tmp/k" 2> /dev/null | grep -c '^chain_[0-9]*\.csv$')
 # 8. bad flags are usage errors
 "$BAYESRUN" models/eight_schools.yaml --chains 0 > /dev/null 2>&1
 [ $? = 64 ] && ok "--chains 0 is a usage error" || no "--chains 0 is a usage error"
-"$BAYESRUN" models/eight_schools.yaml --method advi -o "$tmp/v" > /dev/null 2>&1
+"$BAYESRUN" models/eight_schools.yaml --method smc -o "$tmp/v" > /dev/null 2>&1
 [ $? = 69 ] && ok "a method of a later issue exits 69" || no "a method of a later issue exits 69"
 
 echo "$pass passed, $fail failed"
