@@ -24,14 +24,13 @@
 #include <gsl/gsl_rng.h>
 
 #include "advi.h"
+#include "init.h"
 #include "optimize.h"
 #include "util.h"
 
-/* Stan's constants: random initialisation attempts (services/util/initialize.hpp); a
- * gradient estimate gives up after 10 * grad_samples dropped draws (calc_grad's
+/* Stan's constants: a gradient estimate gives up after 10 * grad_samples dropped draws (calc_grad's
  * n_retries); the eta candidates of adapt_eta; the step-size sequence's tau and its
  * moving-average weight alpha = 0.1 (K17 eq. 11; advi.hpp's post_factor). */
-#define MAX_INIT_TRIES 100
 #define GRAD_RETRIES 10
 #define N_ETA 5
 static const double ETA_SEQ[N_ETA] = {100, 10, 1, 0.1, 0.01};
@@ -544,28 +543,15 @@ int bayes_advi_init(bayes_advi *a, const double *init, char *err, size_t errlen)
   a->errmsg[0] = '\0';
   a->why[0] = '\0';
 
-  /* Stan's initialize(): random inits uniform(-R, R) until the log density and its
-   * gradient are finite; given values or R = 0: one try. The point goes into zeta. */
-  int tries = (init || c->init_radius == 0) ? 1 : MAX_INIT_TRIES;
-  bool found = false;
-  for (int t = 0; t < tries && !found; t++) {
-    for (size_t i = 0; i < n; i++)
-      a->zeta[i] = init ? init[i]
-                        : c->init_radius == 0 ? 0.0
-                                              : gsl_ran_flat(a->rng, -c->init_radius,
-                                                             c->init_radius);
-    double lp = eval(a, a->zeta, a->g);
-    found = finite_eval(a, lp, a->g);
-  }
-  if (!found) {
-    if (init)
-      snprintf(a->errmsg, sizeof a->errmsg,
-               "Initialization failed at the given initial values: the log density or its "
-               "gradient is not finite there. Problem: %s", a->why);
-    else
-      snprintf(a->errmsg, sizeof a->errmsg,
-               "Initialization failed after %d attempt%s: the log density is -inf (or NaN) "
-               "at every try. Last problem: %s", tries, tries == 1 ? "" : "s", a->why);
+  /* Stan's initialize(), on theta: the map to z starts as the identity (a re-init
+   * forgets an earlier preconditioning). The point goes into zeta. */
+  memset(a->pm, 0, n * sizeof(double));
+  for (size_t i = 0; i < n; i++) a->ps[i] = 1;
+  a->log_ps = 0;
+  a->preconditioned = false;
+  double lp0;
+  if (bayes_initialize(a->ws, n, a->ldflags, init, c->init_radius, a->rng, a->zeta, a->g,
+                       &lp0, &a->grad_evals, a->errmsg, sizeof a->errmsg) != 0) {
     if (err && errlen) snprintf(err, errlen, "%s", a->errmsg);
     return BAYES_EDATA;
   }

@@ -13,13 +13,12 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "init.h"
 #include "util.h"
 
-/* Stan's constants: energy error that marks a divergence (base_nuts.hpp max_deltaH_),
- * the number of random initialisation attempts (services/util/initialize.hpp), and the
- * step-size bounds at which init_stepsize gives up (base_hmc.hpp). */
+/* Stan's constants: energy error that marks a divergence (base_nuts.hpp max_deltaH_) and
+ * the step-size bounds at which init_stepsize gives up (base_hmc.hpp). */
 #define MAX_DELTA_H 1000.0
-#define MAX_INIT_TRIES 100
 #define MAX_STEPSIZE 1e7
 
 /* A point in phase space: position, momentum, gradient of the log density at q, and the
@@ -692,34 +691,10 @@ void bayes_sampler_free(bayes_sampler *s)
   bayes_free(s);
 }
 
-static bool finite_point(const bayes_sampler *s, const point *z, size_t *bad)
-{
-  if (!isfinite(z->lp)) return false;
-  for (size_t i = 0; i < s->n; i++)
-    if (!isfinite(z->g[i])) {
-      *bad = i;
-      return false;
-    }
-  return true;
-}
-
-/* Describes why the point z is not a valid initial point. */
-static void init_problem(bayes_sampler *s, const point *z, size_t bad, char *buf, size_t len)
-{
-  const char *why = bayes_ws_error(s->ws);
-  if (why && *why)
-    snprintf(buf, len, "%s", why);
-  else if (!isfinite(z->lp))
-    snprintf(buf, len, "the log density is %s", isnan(z->lp) ? "NaN" : "-inf");
-  else
-    snprintf(buf, len, "element %zu of the gradient is %g", bad + 1, z->g[bad]);
-}
-
 int bayes_sampler_init(bayes_sampler *s, const double *init, char *err, size_t errlen)
 {
   const bayes_sampler_cfg *c = &s->cfg;
   size_t n = s->n;
-  char why[200] = "";
   if (err && errlen) err[0] = '\0';
   s->ready = false;
   s->iter = 0;
@@ -728,34 +703,10 @@ int bayes_sampler_init(bayes_sampler *s, const double *init, char *err, size_t e
   reset_metric(s);
   factor_metric(s); /* the identity always factors */
 
-  /* Stan's initialize(): random inits uniform(-R, R); R = 0 or given values: one try. */
-  int tries = (init || c->init_radius == 0) ? 1 : MAX_INIT_TRIES;
-  bool found = false;
-  for (int t = 0; t < tries && !found; t++) {
-    for (size_t i = 0; i < n; i++)
-      s->cur.q[i] = init ? init[i]
-                         : (c->init_radius == 0
-                                ? 0.0
-                                : gsl_ran_flat(s->rng, -c->init_radius, c->init_radius));
-    eval(s, &s->cur);
-    size_t bad = 0;
-    if (finite_point(s, &s->cur, &bad))
-      found = true;
-    else
-      init_problem(s, &s->cur, bad, why, sizeof why);
-  }
-  if (!found) {
-    if (err && errlen) {
-      if (init)
-        snprintf(err, errlen, "Initialization failed at the given initial values: the log "
-                              "density or its gradient is not finite there. Problem: %s", why);
-      else
-        snprintf(err, errlen, "Initialization failed after %d attempt%s: the log density is "
-                              "-inf (or NaN) at every try. Last problem: %s",
-                 tries, tries == 1 ? "" : "s", why);
-    }
+  /* Stan's initialize() */
+  if (bayes_initialize(s->ws, n, s->ldflags, init, c->init_radius, s->rng, s->cur.q,
+                       s->cur.g, &s->cur.lp, &s->grad_evals, err, errlen) != 0)
     return BAYES_EDATA;
-  }
   memset(s->cur.p, 0, n * sizeof(double));
   copy_point(s, &s->z_sample, &s->cur);
 

@@ -5,8 +5,10 @@
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
+#include <gsl/gsl_cblas.h>
 #include <gsl/gsl_randist.h>
 
+#include "init.h"
 #include "optimize.h"
 #include "util.h"
 
@@ -16,7 +18,7 @@ struct bayes_optimizer {
   bayes_lbfgs *lb;
   unsigned flags;
   size_t n;
-  double *x;                /* init point */
+  double *x, *g;            /* init point and its gradient */
   long evals;
 };
 
@@ -42,7 +44,8 @@ bayes_optimizer *bayes_optimizer_alloc(const bayes_model *m, const bayes_lbfgs_c
   o->ws = bayes_ws_alloc(m);
   o->lb = bayes_lbfgs_alloc(o->n, cfg);
   o->x = bayes_calloc(o->n + 1, sizeof *o->x);
-  if (!o->ws || !o->lb || !o->x) {
+  o->g = bayes_calloc(o->n + 1, sizeof *o->g);
+  if (!o->ws || !o->lb || !o->x || !o->g) {
     bayes_optimizer_free(o);
     return NULL;
   }
@@ -55,25 +58,22 @@ void bayes_optimizer_free(bayes_optimizer *o)
   bayes_ws_free(o->ws);
   bayes_lbfgs_free(o->lb);
   bayes_free(o->x);
+  bayes_free(o->g);
   bayes_free(o);
 }
 
 int bayes_optimizer_init(bayes_optimizer *o, const double *theta0, double radius,
                          gsl_rng *rng, char *err, size_t errlen)
 {
-  /* Stan's random inits: up to 100 tries until the density and its gradient are finite */
-  int tries = theta0 || radius == 0 ? 1 : 100;
-  for (int t = 0; t < tries; t++) {
-    for (size_t i = 0; i < o->n; i++)
-      o->x[i] = theta0 ? theta0[i] : radius == 0 ? 0 : gsl_ran_flat(rng, -radius, radius);
-    if (bayes_lbfgs_init(o->lb, neg_lp, o, o->x) == BAYES_LBFGS_CONTINUE) return 0;
+  double lp;
+  if (bayes_initialize(o->ws, o->n, o->flags, theta0, radius, rng, o->x, o->g, &lp, &o->evals,
+                       err, errlen) != 0)
+    return BAYES_EDATA;
+  if (bayes_lbfgs_init(o->lb, neg_lp, o, o->x) != BAYES_LBFGS_CONTINUE) {
+    bayes_errf(err, errlen, "the log density is not finite at the initial point");
+    return BAYES_EDATA;
   }
-  const char *why = bayes_ws_error(o->ws);
-  bayes_errf(err, errlen, "%s: the log density or its gradient is not finite%s%s%s",
-             theta0 ? "cannot start at the given initial values"
-                    : "no initial point found after 100 random tries",
-             *why ? " (" : "", why, *why ? ")" : "");
-  return BAYES_EDATA;
+  return 0;
 }
 
 bayes_lbfgs_status bayes_optimizer_iterate(bayes_optimizer *o) { return bayes_lbfgs_iterate(o->lb); }
@@ -212,18 +212,10 @@ bayes_laplace *bayes_laplace_alloc(const bayes_model *m, const double *mode, uns
     if (it == BAYES_LAPLACE_NEWTON || n == 0) break;
     double lp0, lp1;
     bayes_ws_log_density(l->ws, l->mean, flags, &lp0, l->z);
-    /* step = (R R')^-1 g: forward then back substitution */
+    /* step = (R R')^-1 g */
     double *step = scratch;
-    for (size_t i = 0; i < n; i++) {
-      double v = l->z[i];
-      for (size_t j = 0; j < i; j++) v -= l->R[i * n + j] * step[j];
-      step[i] = v / l->R[i * n + i];
-    }
-    for (size_t i = n; i-- > 0;) {
-      double v = step[i];
-      for (size_t j = i + 1; j < n; j++) v -= l->R[j * n + i] * step[j];
-      step[i] = v / l->R[i * n + i];
-    }
+    memcpy(step, l->z, n * sizeof *step);
+    LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, 1, l->R, (lapack_int)n, step, 1);
     double *x = scratch + n, big = 0;
     for (size_t i = 0; i < n; i++) {
       x[i] = l->mean[i] + step[i];
@@ -271,15 +263,11 @@ int bayes_laplace_draws(bayes_laplace *l, gsl_rng *rng, bayes_approx_draws *d)
   for (size_t k = 0; k < d->n; k++) {
     double *x = d->theta + k * n, zz = 0;
     for (size_t i = 0; i < n; i++) {
-      l->z[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
-      zz += l->z[i] * l->z[i];
+      x[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+      zz += x[i] * x[i];
     }
-    /* x = mean + R'^-1 z, so that cov(x) = (R R')^-1: back substitution with R' */
-    for (size_t ii = n; ii-- > 0;) {
-      double v = l->z[ii];
-      for (size_t j = ii + 1; j < n; j++) v -= l->R[j * n + ii] * x[j];
-      x[ii] = v / l->R[ii * n + ii];
-    }
+    /* x = mean + R'^-1 z, so that cov(x) = (R R')^-1 */
+    if (n) cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, (int)n, l->R, (int)n, x, 1);
     for (size_t i = 0; i < n; i++) x[i] += l->mean[i];
     /* q(x) = |det R| phi(z) */
     d->log_q[k] = c - 0.5 * zz;

@@ -42,10 +42,10 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "init.h"
 #include "pathfinder.h"
 #include "util.h"
 
-#define MAX_INIT_TRIES 100   /* Stan's services/util/initialize.hpp */
 #define CURV_EPS 1e-12       /* the curvature test of Alg. 3 */
 #define LOG_2PI 1.8378770664093454836
 
@@ -531,38 +531,12 @@ static int run_path(const bayes_model *m, const bayes_pathfinder_cfg *cfg, int p
   }
   int rc = BAYES_OK;
 
-  /* initial point: Stan's initialize(), as in nuts.c */
-  int tries = (init || cfg->init_radius == 0) ? 1 : MAX_INIT_TRIES;
-  bool found = false;
-  char why[256] = "";
-  for (int t = 0; t < tries && !found; t++) {
-    for (size_t i = 0; i < d; i++)
-      p->x0[i] = init ? init[i]
-                      : (cfg->init_radius == 0
-                             ? 0.0
-                             : gsl_ran_flat(p->rng, -cfg->init_radius, cfg->init_radius));
-    double f = neg_log_p(&p->t, p->x0, p->g0);
-    if (isfinite(f)) {
-      found = true;
-      for (size_t i = 0; i < d && found; i++)
-        if (!isfinite(p->g0[i])) {
-          snprintf(why, sizeof why, "element %zu of the gradient is %g", i + 1, p->g0[i]);
-          found = false;
-        }
-    } else {
-      const char *e = bayes_ws_error(p->t.ws);
-      snprintf(why, sizeof why, "%s", e && *e ? e : "the log density is not finite");
-    }
-  }
-  if (!found) {
-    if (init)
-      bayes_errf(err, errlen, "Pathfinder: initialization failed at the given initial "
-                              "values: the log density or its gradient is not finite there. "
-                              "Problem: %s", why);
-    else
-      bayes_errf(err, errlen, "Pathfinder: initialization failed after %d attempt%s: the log "
-                              "density is -inf (or NaN) at every try. Last problem: %s",
-                 tries, tries == 1 ? "" : "s", why);
+  /* initial point: Stan's initialize() */
+  double lp0;
+  char why[512];
+  if (bayes_initialize(p->t.ws, d, p->t.flags, init, cfg->init_radius, p->rng, p->x0, p->g0,
+                       &lp0, &p->t.evals, why, sizeof why) != 0) {
+    bayes_errf(err, errlen, "Pathfinder: %s", why);
     info->lbfgs_status = BAYES_LBFGS_NONFINITE;
     rc = BAYES_EDATA;
     goto done;
@@ -570,6 +544,7 @@ static int run_path(const bayes_model *m, const bayes_pathfinder_cfg *cfg, int p
 
   /* L-BFGS, with the Pathfinder approximation at each accepted iterate */
   bayes_lbfgs_status st = bayes_lbfgs_init(p->opt, neg_log_p, &p->t, p->x0);
+  memcpy(p->g0, bayes_lbfgs_grad(p->opt), d * sizeof(double)); /* of f = -log p */
   double *s = p->u, *y = p->theta; /* scratch for the new pair (free until a draw) */
   long best = -1;
   double best_elbo = -INFINITY;

@@ -62,22 +62,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static bayes_model *load_text(const char *text)
-{
-  static int k;
-  char p[512];
-  snprintf(p, sizeof p, "%s/bayes_test_advi_%ld_%d.yaml",
-           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid(), k++);
-  bt_write_file(p, text);
-  bayes_model *m = NULL;
-  char *msg = NULL;
-  int rc = bayes_model_load(p, NULL, &m, &msg);
-  ck_assert_msg(rc == BAYES_OK && m, "loading failed (%d):\n%s", rc, msg ? msg : "");
-  bayes_string_free(msg);
-  unlink(p);
-  return m;
-}
-
 /* The 3-D Gaussian target N(M3, S3), written as a prior with no data. */
 static const double M3[3] = {1, -2, 0.5};
 static const double S3[9] = {1.0, 1.2, -0.3, 1.2, 4.0, 0.6, -0.3, 0.6, 0.5};
@@ -287,7 +271,7 @@ static void fullrank_sd(const double *S, size_t n, double G, double K, double et
 /* Full-rank ADVI recovers the mean and the covariance L L' of a correlated 3-D Gaussian. */
 static double fullrank_gaussian(uint64_t seed, bool assert_ok)
 {
-  bayes_model *m = load_text(GAUSS3);
+  bayes_model *m = bt_load_text(GAUSS3);
   bayes_advi_cfg c;
   cfg_init(&c, BAYES_ADVI_FULLRANK, seed);
   c.adapt = false;
@@ -341,7 +325,7 @@ static double fullrank_gaussian(uint64_t seed, bool assert_ok)
  * more --grad-samples reduce. */
 static double preconditioned_gaussian(uint64_t seed, bool assert_ok)
 {
-  bayes_model *m = load_text(GAUSS3);
+  bayes_model *m = bt_load_text(GAUSS3);
   bayes_advi_cfg c;
   bayes_advi_defaults(&c);
   c.family = BAYES_ADVI_FULLRANK;
@@ -391,7 +375,7 @@ END_TEST
  * is smaller than the marginal sd S_ii^1/2. */
 static double meanfield_gaussian(uint64_t seed, bool assert_ok)
 {
-  bayes_model *m = load_text(GAUSS3);
+  bayes_model *m = bt_load_text(GAUSS3);
   bayes_advi_cfg c;
   cfg_init(&c, BAYES_ADVI_MEANFIELD, seed);
   c.adapt = false;
@@ -439,7 +423,7 @@ END_TEST
  * eval_elbo, 2) = 10; median = upper middle), and the run stops by CONVERGED_*. */
 START_TEST(test_convergence)
 {
-  bayes_model *m = load_text(REGRESSION);
+  bayes_model *m = bt_load_text(REGRESSION);
   for (int fam = 0; fam < 2; fam++) {
     bayes_advi_cfg c;
     cfg_init(&c, fam ? BAYES_ADVI_FULLRANK : BAYES_ADVI_MEANFIELD, 2024);
@@ -504,7 +488,7 @@ END_TEST
 /* A tiny iteration budget ends with MAX_ITER, before any ELBO evaluation. */
 START_TEST(test_max_iter)
 {
-  bayes_model *m = load_text(REGRESSION);
+  bayes_model *m = bt_load_text(REGRESSION);
   bayes_advi_cfg c;
   cfg_init(&c, BAYES_ADVI_MEANFIELD, 5);
   c.iter = 50;
@@ -538,7 +522,7 @@ static const char *NARROW =
 
 START_TEST(test_failed)
 {
-  bayes_model *m = load_text(NARROW);
+  bayes_model *m = bt_load_text(NARROW);
   double x0 = -5e-10;
   char err[1024];
   bayes_advi_record r;
@@ -576,7 +560,7 @@ START_TEST(test_failed)
   bayes_model_free(m);
 
   /* no finite initial point anywhere: Stan's 100 random tries, then the last reason */
-  m = load_text("model: bad\ndata:\n  y: [1.0, 2.0]\n  s: 0\n"
+  m = bt_load_text("model: bad\ndata:\n  y: [1.0, 2.0]\n  s: 0\n"
                 "parameters:\n  mu: normal(0, 1)\nlikelihood:\n  y: normal(mu, s)\n");
   bayes_advi_cfg c;
   cfg_init(&c, BAYES_ADVI_MEANFIELD, 1);
@@ -591,7 +575,7 @@ START_TEST(test_failed)
   bayes_model_free(m);
 
   /* iterate without init */
-  m = load_text(REGRESSION);
+  m = bt_load_text(REGRESSION);
   a = bayes_advi_alloc(m, &c);
   ck_assert_int_eq(bayes_advi_iterate(a, NULL), BAYES_ADVI_FAILED);
   ck_assert(strlen(bayes_advi_error(a)) > 0);
@@ -610,7 +594,7 @@ END_TEST
  * afterwards. Without adaptation, cfg->eta is used as is. */
 START_TEST(test_eta_adaptation)
 {
-  bayes_model *m = load_text(REGRESSION);
+  bayes_model *m = bt_load_text(REGRESSION);
   const double seq[5] = {100, 10, 1, 0.1, 0.01};
   double x0[2] = {0.3, -0.7};
   for (int fam = 0; fam < 2; fam++) {
@@ -665,7 +649,7 @@ START_TEST(test_eta_adaptation)
   /* Every eta fails when no step can beat the initial ELBO: with no parameters the ELBO is
    * the constant log density, so each eta's ELBO equals the initial one exactly and
    * Stan's rule (keep an eta only if its ELBO beats the initial one) rejects all five. */
-  m = load_text("model: zero\ndata:\n  y: [1.0, 2.0]\nlikelihood:\n  y: normal(0, 1)\n");
+  m = bt_load_text("model: zero\ndata:\n  y: [1.0, 2.0]\nlikelihood:\n  y: normal(0, 1)\n");
   cfg_init(&c, BAYES_ADVI_MEANFIELD, 3);
   a = bayes_advi_alloc(m, &c);
   ck_assert_int_eq(bayes_advi_init(a, NULL, err, sizeof err), BAYES_EDATA);
@@ -682,7 +666,7 @@ END_TEST
 /* The same seed gives bitwise identical results; another seed does not. */
 START_TEST(test_determinism)
 {
-  bayes_model *m = load_text(REGRESSION);
+  bayes_model *m = bt_load_text(REGRESSION);
   for (int fam = 0; fam < 2; fam++) {
     double res[3][2 + 4];
     for (int k = 0; k < 3; k++) {
@@ -712,7 +696,7 @@ END_TEST
  * allocate. */
 START_TEST(test_no_alloc)
 {
-  bayes_model *m = load_text(GAUSS3);
+  bayes_model *m = bt_load_text(GAUSS3);
   for (int fam = 0; fam < 2; fam++) {
     bayes_advi_cfg c;
     cfg_init(&c, fam ? BAYES_ADVI_FULLRANK : BAYES_ADVI_MEANFIELD, 11);
@@ -738,7 +722,7 @@ END_TEST
  * reports -2. */
 START_TEST(test_alloc_failure)
 {
-  bayes_model *m = load_text(GAUSS3);
+  bayes_model *m = bt_load_text(GAUSS3);
   int nulls = 0;
   for (int fam = 0; fam < 2; fam++)
     for (long k = 1; k <= 40; k++) {
@@ -775,7 +759,7 @@ END_TEST
  * mean and covariance. */
 START_TEST(test_draws)
 {
-  bayes_model *m = load_text(GAUSS3);
+  bayes_model *m = bt_load_text(GAUSS3);
   bayes_ws *w = bayes_ws_alloc(m);
   const size_t N = 20000, n = 3;
   for (int fam = 0; fam < 2; fam++) {
@@ -935,7 +919,7 @@ static double logp_sigma_given_z(double x, const void *c)
  * gives NaN. */
 START_TEST(test_latent_kl_fixed)
 {
-  bayes_model *m = load_text("model: kl\n"
+  bayes_model *m = bt_load_text("model: kl\n"
                              "parameters:\n"
                              "  z: normal(1, 2)\n"
                              "  s: lognormal(0.5, 0.7)\n"
@@ -1003,7 +987,7 @@ END_TEST
  * coordinate whose conditional has no closed form (log sigma given z). */
 START_TEST(test_latent_kl_dependent)
 {
-  bayes_model *m = load_text("model: dep\n"
+  bayes_model *m = bt_load_text("model: dep\n"
                              "parameters:\n"
                              "  sigma: lognormal(0.69314718055994531, 0.3)\n"
                              "  z: normal(0, sigma)\n");
@@ -1045,7 +1029,7 @@ END_TEST
 /* The diagnostic is reproducible: same generator state, same numbers. */
 START_TEST(test_latent_kl_determinism)
 {
-  bayes_model *m = load_text("model: dep\nparameters:\n  sigma: lognormal(0, 1)\n"
+  bayes_model *m = bt_load_text("model: dep\nparameters:\n  sigma: lognormal(0, 1)\n"
                              "  z: normal(0, sigma) [3]\n");
   const double mean[4] = {0.1, 0.2, -0.3, 1.0}, sd[4] = {0.5, 1, 1, 0.2};
   double k1[4], k2[4];

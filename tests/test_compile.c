@@ -20,36 +20,6 @@
 
 
 
-static bayes_model *load_path(const char *path)
-{
-  bayes_model *m = NULL;
-  char *msg = NULL;
-  int rc = bayes_model_load(path, NULL, &m, &msg);
-  ck_assert_msg(rc == BAYES_OK && m, "loading %s failed (%d):\n%s", path, rc, msg ? msg : "");
-  bayes_string_free(msg);
-  return m;
-}
-
-static bayes_model *load_rel(const char *rel)
-{
-  char p[1024];
-  snprintf(p, sizeof p, "%s/%s", bt_srcdir(), rel);
-  return load_path(p);
-}
-
-/* Compiles model text written to a temporary file. */
-static bayes_model *load_text(const char *text)
-{
-  static int k;
-  char p[512];
-  snprintf(p, sizeof p, "%s/bayes_test_compile_%ld_%d.yaml",
-           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid(), k++);
-  bt_write_file(p, text);
-  bayes_model *m = load_path(p);
-  unlink(p);
-  return m;
-}
-
 static void rtrim(char *s)
 {
   size_t n = strlen(s);
@@ -110,7 +80,7 @@ static const char *summary_line(const char *summary, const char *name, char *buf
 
 START_TEST(test_fold_data_only)
 {
-  bayes_model *m = load_text("model: fold\n"
+  bayes_model *m = bt_load_text("model: fold\n"
                              "data:\n"
                              "  y: [1.5, 2.0, 4.0]\n"
                              "transformed:\n"
@@ -143,7 +113,7 @@ END_TEST
 
 START_TEST(test_fold_param_dependent)
 {
-  bayes_model *m = load_text("model: nofold\n"
+  bayes_model *m = bt_load_text("model: nofold\n"
                              "data:\n"
                              "  y: [1.5, 2.0, 4.0]\n"
                              "parameters:\n"
@@ -167,7 +137,7 @@ END_TEST
 
 START_TEST(test_fold_poisson_glm)
 {
-  bayes_model *m = load_rel("models/poisson_glm.yaml");
+  bayes_model *m = bt_load_rel("models/poisson_glm.yaml");
   char *tape = bayes_model_dump(m, "tape"), *sum = bayes_model_summary(m), line[512];
   ck_assert_msg(!tape_has_op(tape, "log"), "log(exposure) is evaluated per draw:\n%s", tape);
   ck_assert(summary_line(sum, "log_exposure", line, sizeof line) != NULL);
@@ -182,7 +152,7 @@ END_TEST
 
 static void golden(const char *what)
 {
-  bayes_model *m = load_rel("models/eight_schools.yaml");
+  bayes_model *m = bt_load_rel("models/eight_schools.yaml");
   char *got = bayes_model_dump(m, what), p[1024];
   ck_assert(got != NULL);
   snprintf(p, sizeof p, "%s/tests/data/eight_schools.%s.expected", bt_srcdir(), what);
@@ -206,7 +176,7 @@ END_TEST
 
 START_TEST(test_param_info_eight_schools)
 {
-  bayes_model *m = load_rel("models/eight_schools.yaml");
+  bayes_model *m = bt_load_rel("models/eight_schools.yaml");
   ck_assert_str_eq(bayes_model_name(m), "eight_schools");
   ck_assert_str_eq(bayes_model_description(m), "Rubin (1981), non-centred parameterisation.");
   ck_assert_uint_eq(bayes_model_dim(m), 10);
@@ -263,7 +233,7 @@ static const char *const transforms_model =
 
 START_TEST(test_param_transforms)
 {
-  bayes_model *m = load_text(transforms_model);
+  bayes_model *m = bt_load_text(transforms_model);
   static const struct {
     const char *name, *tr;
     size_t size, unc;
@@ -359,7 +329,7 @@ static void expect(const bayes_model *m, const double *out, const char *name, do
 
 START_TEST(test_expression_values)
 {
-  bayes_model *m = load_rel("tests/data/exprs.yaml");
+  bayes_model *m = bt_load_rel("tests/data/exprs.yaml");
   double a[5] = {0.5, -1.2, 2.0, 0.3, -0.7}, rho = 0.6, b[2] = {1.5, -0.25}, s = 0.8;
   const double *vals[4] = {a, &rho, b, &s};
   size_t n = bayes_model_dim(m), nout = bayes_model_nout(m);
@@ -427,7 +397,7 @@ END_TEST
 
 START_TEST(test_indexing_values)
 {
-  bayes_model *m = load_text("model: ix\n"
+  bayes_model *m = bt_load_text("model: ix\n"
                              "data:\n"
                              "  idx: [3, 1]\n"
                              "  J: 2\n"
@@ -499,7 +469,7 @@ END_TEST
  * (section 4), and vector literals with indexed or multiplied elements. */
 START_TEST(test_unquoted_brackets)
 {
-  bayes_model *m = load_text("model: unquoted\n"
+  bayes_model *m = bt_load_text("model: unquoted\n"
                              "data:\n"
                              "  N: 3\n"
                              "  x: [1.0, 2.0, 3.0]\n"
@@ -522,7 +492,7 @@ START_TEST(test_deterministic)
                                       "tests/data/exprs.yaml", "tests/data/hmm.yaml"};
   static const char *const what[] = {"ast", "graph", "tape"};
   for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
-    bayes_model *a = load_rel(files[f]), *b = load_rel(files[f]);
+    bayes_model *a = bt_load_rel(files[f]), *b = bt_load_rel(files[f]);
     for (size_t k = 0; k < 3; k++) {
       char *da = bayes_model_dump(a, what[k]), *db = bayes_model_dump(b, what[k]);
       ck_assert(da && db && *da);

@@ -33,34 +33,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static bayes_model *load_text(const char *text)
-{
-  static int k;
-  char p[512];
-  snprintf(p, sizeof p, "%s/bayes_test_nuts_%ld_%d.yaml",
-           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid(), k++);
-  bt_write_file(p, text);
-  bayes_model *m = NULL;
-  char *msg = NULL;
-  int rc = bayes_model_load(p, NULL, &m, &msg);
-  ck_assert_msg(rc == BAYES_OK && m, "loading failed (%d):\n%s", rc, msg ? msg : "");
-  bayes_string_free(msg);
-  unlink(p);
-  return m;
-}
-
-static bayes_model *load_model_file(const char *name)
-{
-  char p[1024];
-  snprintf(p, sizeof p, "%s/models/%s.yaml", bt_srcdir(), name);
-  bayes_model *m = NULL;
-  char *msg = NULL;
-  int rc = bayes_model_load(p, NULL, &m, &msg);
-  ck_assert_msg(rc == BAYES_OK && m, "loading %s failed (%d):\n%s", p, rc, msg ? msg : "");
-  bayes_string_free(msg);
-  return m;
-}
-
 /* The kept draws of NCHAIN chains: out[(c * ndraw + i) * nout + k] holds output k
  * (bayes_ws_outputs: constrained parameters, transformed, generated) of draw i of chain
  * c. Also per-chain adapted step size and metric, divergences and leapfrogs. */
@@ -261,7 +233,7 @@ static void cfg_init(bayes_sampler_cfg *c, uint64_t seed)
 /* 1. iid standard normal in 10 dimensions, NUTS with the diagonal metric. */
 START_TEST(test_normal_10d)
 {
-  bayes_model *m = load_text("model: g\nparameters:\n  x: normal(0, 1) [10]\n");
+  bayes_model *m = bt_load_text("model: g\nparameters:\n  x: normal(0, 1) [10]\n");
   bayes_sampler_cfg c;
   cfg_init(&c, 20261125);
   run r;
@@ -287,7 +259,7 @@ END_TEST
 /* 2. Correlated 2-D Gaussian (sds 1 and 10, rho 0.9) with the dense metric. */
 START_TEST(test_dense_correlated)
 {
-  bayes_model *m = load_text("model: mvn\ndata:\n  S: [[1, 9], [9, 100]]\n"
+  bayes_model *m = bt_load_text("model: mvn\ndata:\n  S: [[1, 9], [9, 100]]\n"
                              "parameters:\n  x: multi_normal([0, 0], S)\n");
   bayes_sampler_cfg c;
   cfg_init(&c, 77);
@@ -320,7 +292,7 @@ END_TEST
 /* 3. Bounded and simplex parameters: the prior alone, whose moments are closed forms. */
 START_TEST(test_bounded_simplex)
 {
-  bayes_model *m = load_text("model: bd\nparameters:\n  h: half_normal(2)\n"
+  bayes_model *m = bt_load_text("model: bd\nparameters:\n  h: half_normal(2)\n"
                              "  g: gamma(3, 2)\n  b: beta(2, 5)\n  w: dirichlet([1, 2, 3])\n");
   ck_assert_int_eq(bayes_model_nout(m), 6);
   bayes_sampler_cfg c;
@@ -361,7 +333,7 @@ END_TEST
  * false-failure rate below 1% (rule of three over 300 seeds). */
 START_TEST(test_eight_schools)
 {
-  bayes_model *m = load_model_file("eight_schools");
+  bayes_model *m = bt_load_rel("models/eight_schools.yaml");
   bayes_sampler_cfg c;
   cfg_init(&c, 20261125);
   run r;
@@ -373,7 +345,7 @@ START_TEST(test_eight_schools)
   run_free(&r);
   bayes_model_free(m);
 
-  m = load_model_file("eight_schools_centered");
+  m = bt_load_rel("models/eight_schools_centered.yaml");
   run_chains(m, &c, &r);
   ck_assert_msg(r.div_sampling > 0, "the centred eight schools should diverge");
   run_free(&r);
@@ -386,7 +358,7 @@ END_TEST
  * its start (a known degeneracy of static HMC, shared with Stan). Step-size jitter 0.2. */
 START_TEST(test_static_hmc)
 {
-  bayes_model *m = load_text("model: g\nparameters:\n  x: normal(0, 1) [4]\n");
+  bayes_model *m = bt_load_text("model: g\nparameters:\n  x: normal(0, 1) [4]\n");
   bayes_sampler_cfg c;
   cfg_init(&c, 31337);
   c.algo = BAYES_ALGO_HMC;
@@ -411,7 +383,7 @@ END_TEST
  * (measured over 30 seeds, 300 draws each). The bound 15 sits well between the two. */
 START_TEST(test_uturn_across_subtrees)
 {
-  bayes_model *m = load_text("model: g\nparameters:\n  x: normal(0, 1) [100]\n");
+  bayes_model *m = bt_load_text("model: g\nparameters:\n  x: normal(0, 1) [100]\n");
   bayes_sampler_cfg c;
   cfg_init(&c, 3);
   c.adapt = false;
@@ -444,7 +416,7 @@ END_TEST
  * 10% below 150; none below 20). */
 static int metric_updates(long warmup, long *at, int max)
 {
-  bayes_model *m = load_text("model: g\nparameters:\n  x: normal(0, 1) [3]\n");
+  bayes_model *m = bt_load_text("model: g\nparameters:\n  x: normal(0, 1) [3]\n");
   bayes_sampler_cfg c;
   cfg_init(&c, 5);
   c.warmup = warmup;
@@ -543,7 +515,7 @@ static void *run_job(void *arg)
  * another or all at once in threads; different chains give different draws. */
 START_TEST(test_determinism)
 {
-  bayes_model *m = load_model_file("eight_schools");
+  bayes_model *m = bt_load_rel("models/eight_schools.yaml");
   size_t dim = bayes_model_dim(m), rec = 250 * (dim + 4);
   job seq[NCHAIN], par[NCHAIN];
   pthread_t th[NCHAIN];
@@ -585,7 +557,7 @@ END_TEST
 /* 7. A model whose log density is not finite anywhere: one message, naming the term. */
 START_TEST(test_init_failure)
 {
-  bayes_model *m = load_text("model: bad\ndata:\n  y: [1.0, 2.0]\n  s: 0\n"
+  bayes_model *m = bt_load_text("model: bad\ndata:\n  y: [1.0, 2.0]\n  s: 0\n"
                              "parameters:\n  mu: normal(0, 1)\nlikelihood:\n"
                              "  y: normal(mu, s)\n");
   bayes_sampler_cfg c;
@@ -613,7 +585,7 @@ START_TEST(test_init_failure)
   bayes_model_free(m);
 
   /* init radius 0: the single point 0; given values are used as they are */
-  m = load_text("model: g\nparameters:\n  x: normal(0, 1) [2]\n");
+  m = bt_load_text("model: g\nparameters:\n  x: normal(0, 1) [2]\n");
   c.init_radius = 0;
   c.warmup = 0;
   c.draws = 1;
@@ -631,7 +603,7 @@ END_TEST
  * some need more than one try (false-failure rate 2^-20). */
 START_TEST(test_init_retry)
 {
-  bayes_model *m = load_text("model: e\ndata:\n  y: [1.0]\nparameters:\n  x: normal(0, 1)\n"
+  bayes_model *m = bt_load_text("model: e\ndata:\n  y: [1.0]\nparameters:\n  x: normal(0, 1)\n"
                              "likelihood:\n  y: exponential(x)\n");
   int retried = 0;
   for (int ch = 1; ch <= 20; ch++) {
@@ -656,7 +628,7 @@ END_TEST
  * allocates, for each metric and both algorithms. */
 START_TEST(test_no_alloc)
 {
-  bayes_model *m = load_model_file("eight_schools");
+  bayes_model *m = bt_load_rel("models/eight_schools.yaml");
   for (int v = 0; v < 4; v++) {
     bayes_sampler_cfg c;
     cfg_init(&c, 3);
@@ -684,7 +656,7 @@ END_TEST
 /* Allocation failures in alloc are reported as NULL, never a crash; free(NULL) is fine. */
 START_TEST(test_alloc_failure)
 {
-  bayes_model *m = load_text("model: g\nparameters:\n  x: normal(0, 1) [3]\n");
+  bayes_model *m = bt_load_text("model: g\nparameters:\n  x: normal(0, 1) [3]\n");
   bayes_sampler_cfg c;
   cfg_init(&c, 1);
   int nulls = 0;

@@ -16,22 +16,6 @@
 #include "optimize.h"
 #include "util.h"
 
-static bayes_model *load_text(const char *text)
-{
-  static int k;
-  char p[512];
-  snprintf(p, sizeof p, "%s/bayes_test_optimize_%ld_%d.yaml",
-           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid(), k++);
-  bt_write_file(p, text);
-  bayes_model *m = NULL;
-  char *msg = NULL;
-  int rc = bayes_model_load(p, NULL, &m, &msg);
-  ck_assert_msg(rc == BAYES_OK && m, "loading failed (%d):\n%s", rc, msg ? msg : "");
-  bayes_string_free(msg);
-  unlink(p);
-  return m;
-}
-
 /* runs the optimizer to its end from init (or 0) and returns the status; mode in theta */
 static bayes_lbfgs_status optimize(const bayes_model *m, unsigned flags, const double *init,
                                    double *theta, double *lp)
@@ -60,7 +44,7 @@ static const char gauss3[] =
 
 START_TEST(gaussian_mode_and_covariance)
 {
-  bayes_model *m = load_text(gauss3);
+  bayes_model *m = bt_load_text(gauss3);
   const double mu[3] = {1.5, -2, 0.25};
   const double S[9] = {2, 0.9, -0.3, 0.9, 1, 0.2, -0.3, 0.2, 0.5};
   double theta[3], lp, init[3] = {-3, 4, 2};
@@ -92,7 +76,7 @@ END_TEST
 /* Normal-normal with known sigma: posterior N((m0/s0^2 + sum y/s^2) / prec, 1 / prec). */
 START_TEST(conjugate_normal)
 {
-  bayes_model *m = load_text("model: nn\ndata:\n  y: [2.1, 3.3, 1.7, 2.9, 2.4]\n"
+  bayes_model *m = bt_load_text("model: nn\ndata:\n  y: [2.1, 3.3, 1.7, 2.9, 2.4]\n"
                              "parameters:\n  mu: normal(1, 2)\nlikelihood:\n  y: normal(mu, 0.8)\n");
   double y[5] = {2.1, 3.3, 1.7, 2.9, 2.4}, sum = 0;
   for (int i = 0; i < 5; i++) sum += y[i];
@@ -115,7 +99,7 @@ END_TEST
  * lognormal density itself, exp(m - s^2). */
 START_TEST(jacobian_or_not)
 {
-  bayes_model *m = load_text("model: ln\nparameters:\n  sigma: lognormal(0.7, 0.4)\n");
+  bayes_model *m = bt_load_text("model: ln\nparameters:\n  sigma: lognormal(0.7, 0.4)\n");
   double theta[1], init[1] = {2};
   ck_assert(bayes_lbfgs_converged(optimize(m, BAYES_LD_JACOBIAN, init, theta, NULL)));
   ck_assert_double_eq_tol(theta[0], 0.7, 1e-7);
@@ -135,7 +119,7 @@ END_TEST
  * f''(u) = -b e^u at any u (a non-quadratic density: the stencil's O(h^4) error shows). */
 START_TEST(hessian_of_gamma)
 {
-  bayes_model *m = load_text("model: ga\nparameters:\n  lambda: gamma(3, 2)\n");
+  bayes_model *m = bt_load_text("model: ga\nparameters:\n  lambda: gamma(3, 2)\n");
   bayes_ws *w = bayes_ws_alloc(m);
   double H[1], scratch[2], err_[1];
   char err[256];
@@ -155,7 +139,7 @@ END_TEST
  * on the boundary and must be reported, not returned as a fit. */
 START_TEST(mode_on_boundary)
 {
-  bayes_model *m = load_text("model: ex\nparameters:\n  a: normal(0, 1)\n  sigma: exponential(1)\n");
+  bayes_model *m = bt_load_text("model: ex\nparameters:\n  a: normal(0, 1)\n  sigma: exponential(1)\n");
   double theta[2], init[2] = {0.3, 0};
   optimize(m, 0, init, theta, NULL);
   size_t coord = 99;
@@ -180,7 +164,7 @@ END_TEST
 /* A flat direction: no Gaussian there, a plain-words error. */
 START_TEST(not_negative_definite)
 {
-  bayes_model *m = load_text("model: fl\nparameters:\n  a: normal(0, 1)\n  b: flat()\n");
+  bayes_model *m = bt_load_text("model: fl\nparameters:\n  a: normal(0, 1)\n  b: flat()\n");
   double theta[2] = {0, 5};
   int status;
   char err[256] = "";
@@ -197,7 +181,7 @@ END_TEST
  * errors of the mode in every coordinate (false-failure rate 3 x 5.7e-7). */
 START_TEST(laplace_draws)
 {
-  bayes_model *m = load_text(gauss3);
+  bayes_model *m = bt_load_text(gauss3);
   const double mu[3] = {1.5, -2, 0.25};
   const double S[9] = {2, 0.9, -0.3, 0.9, 1, 0.2, -0.3, 0.2, 0.5};
   int status;

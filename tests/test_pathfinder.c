@@ -44,34 +44,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static bayes_model *load_text(const char *text)
-{
-  static int k;
-  char p[512];
-  snprintf(p, sizeof p, "%s/bayes_test_pathfinder_%ld_%d.yaml",
-           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid(), k++);
-  bt_write_file(p, text);
-  bayes_model *m = NULL;
-  char *msg = NULL;
-  int rc = bayes_model_load(p, NULL, &m, &msg);
-  ck_assert_msg(rc == BAYES_OK && m, "loading failed (%d):\n%s", rc, msg ? msg : "");
-  bayes_string_free(msg);
-  unlink(p);
-  return m;
-}
-
-static bayes_model *load_model_file(const char *name)
-{
-  char p[1024];
-  snprintf(p, sizeof p, "%s/models/%s.yaml", bt_srcdir(), name);
-  bayes_model *m = NULL;
-  char *msg = NULL;
-  int rc = bayes_model_load(p, NULL, &m, &msg);
-  ck_assert_msg(rc == BAYES_OK && m, "loading %s failed (%d):\n%s", p, rc, msg ? msg : "");
-  bayes_string_free(msg);
-  return m;
-}
-
 static double urand(unsigned long *r)
 {
   *r = *r * 6364136223846793005UL + 1442695040888963407UL;
@@ -185,7 +157,7 @@ static bayes_model *mvn_model(int d, unsigned long seed, double *mu, double *S)
     o += snprintf(txt + o, sizeof txt - o, "]");
   }
   snprintf(txt + o, sizeof txt - o, "]\nparameters:\n  x: multi_normal(m, S)\n");
-  return load_text(txt);
+  return bt_load_text(txt);
 }
 
 static void tight(bayes_pathfinder_cfg *c)
@@ -354,7 +326,7 @@ START_TEST(test_exact_paths)
   const double mus[2][4] = {{1.5}, {-2, 0.5, 1, 4}};
   const double var[2] = {9, 4};
   for (int t = 0; t < 2; t++) {
-    bayes_model *m = load_text(txt[t]);
+    bayes_model *m = bt_load_text(txt[t]);
     int d = (int)bayes_model_dim(m);
     bayes_pathfinder_cfg c;
     bayes_pathfinder_defaults(&c);
@@ -450,9 +422,9 @@ END_TEST
  * exp(log tau) overflows, which no Gaussian draw near the path reaches; we require 99%. */
 START_TEST(test_eight_schools)
 {
-  const char *names[2] = {"eight_schools", "eight_schools_centered"};
+  const char *names[2] = {"models/eight_schools.yaml", "models/eight_schools_centered.yaml"};
   for (int k = 0; k < 2; k++) {
-    bayes_model *m = load_model_file(names[k]);
+    bayes_model *m = bt_load_rel(names[k]);
     size_t d = bayes_model_dim(m);
     bayes_pathfinder_cfg c;
     bayes_pathfinder_defaults(&c);
@@ -480,7 +452,7 @@ END_TEST
 /* No finite initial point: BAYES_EDATA with a one-line message naming the problem. */
 START_TEST(test_no_finite_init)
 {
-  bayes_model *m = load_text("model: bad\ndata:\n  y: [1.0, 2.0]\n  s: 0\n"
+  bayes_model *m = bt_load_text("model: bad\ndata:\n  y: [1.0, 2.0]\n  s: 0\n"
                              "parameters:\n  mu: normal(0, 1)\nlikelihood:\n"
                              "  y: normal(mu, s)\n");
   bayes_pathfinder_cfg c;
@@ -491,7 +463,7 @@ START_TEST(test_no_finite_init)
   char err[1024];
   ck_assert_int_eq(bayes_pathfinder_path(m, &c, 0, NULL, &dr, &info, err, sizeof err),
                    BAYES_EDATA);
-  ck_assert_msg(strstr(err, "initialization failed after 100 attempts") &&
+  ck_assert_msg(strstr(err, "Initialization failed after 100 attempts") &&
                     strstr(err, "sigma"), "message: %s", err);
   ck_assert_ptr_null(strchr(err, '\n'));
   ck_assert_int_eq(info.grad_evals, 100);
@@ -510,7 +482,7 @@ END_TEST
 /* The same (seed, path) gives bitwise the same draws; another path another stream. */
 START_TEST(test_determinism)
 {
-  bayes_model *m = load_model_file("eight_schools");
+  bayes_model *m = bt_load_rel("models/eight_schools.yaml");
   size_t d = bayes_model_dim(m);
   bayes_pathfinder_cfg c;
   bayes_pathfinder_defaults(&c);
@@ -540,7 +512,7 @@ END_TEST
 /* Out of memory at any allocation: -2, never a crash or a leak of a half-built path. */
 START_TEST(test_alloc_failure)
 {
-  bayes_model *m = load_text("model: g\nparameters:\n  x: normal(0, 1) [3]\n");
+  bayes_model *m = bt_load_text("model: g\nparameters:\n  x: normal(0, 1) [3]\n");
   bayes_pathfinder_cfg c;
   bayes_pathfinder_defaults(&c);
   bayes_approx_draws dr;

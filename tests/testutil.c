@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "bayes.h"
 
 typedef struct {
   bayes_prog p;
@@ -226,4 +229,33 @@ void bt_write_file(const char *path, const char *text)
   ck_assert_msg(f != NULL, "cannot write %s", path);
   fputs(text, f);
   fclose(f);
+}
+
+bayes_model *bt_load_path(const char *path)
+{
+  bayes_model *m = NULL;
+  char *msg = NULL;
+  int rc = bayes_model_load(path, NULL, &m, &msg);
+  ck_assert_msg(rc == BAYES_OK && m, "loading %s failed (%d):\n%s", path, rc, msg ? msg : "");
+  bayes_string_free(msg);
+  return m;
+}
+
+bayes_model *bt_load_rel(const char *rel)
+{
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", bt_srcdir(), rel);
+  return bt_load_path(p);
+}
+
+bayes_model *bt_load_text(const char *text)
+{
+  static int k;
+  char p[512];
+  snprintf(p, sizeof p, "%s/bayes_test_%ld_%d.yaml",
+           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid(), k++);
+  bt_write_file(p, text);
+  bayes_model *m = bt_load_path(p);
+  unlink(p);
+  return m;
 }
