@@ -728,27 +728,24 @@ out:
 const char *bayes_advi_error(const bayes_advi *a) { return a->errmsg; }
 double bayes_advi_eta(const bayes_advi *a) { return a->eta; }
 /* the approximation on theta: pm + ps .* mu, ps .* sd, diag(ps) L */
-const double *bayes_advi_mean(const bayes_advi *a)
+const double *bayes_advi_mean(bayes_advi *a)
 {
-  bayes_advi *w = (bayes_advi *)a;
-  for (size_t i = 0; i < a->n; i++) w->out_mean[i] = a->pm[i] + a->ps[i] * a->mu[i];
+  for (size_t i = 0; i < a->n; i++) a->out_mean[i] = a->pm[i] + a->ps[i] * a->mu[i];
   return a->out_mean;
 }
 
-const double *bayes_advi_sd(const bayes_advi *a)
+const double *bayes_advi_sd(bayes_advi *a)
 {
   if (a->fullrank) return NULL;
-  bayes_advi *w = (bayes_advi *)a;
-  for (size_t i = 0; i < a->n; i++) w->out_sd[i] = a->ps[i] * a->sd[i];
+  for (size_t i = 0; i < a->n; i++) a->out_sd[i] = a->ps[i] * a->sd[i];
   return a->out_sd;
 }
 
-const double *bayes_advi_chol(const bayes_advi *a)
+const double *bayes_advi_chol(bayes_advi *a)
 {
   if (!a->fullrank) return NULL;
-  bayes_advi *w = (bayes_advi *)a;
   for (size_t i = 0; i < a->n; i++)
-    for (size_t j = 0; j < a->n; j++) w->out_chol[i * a->n + j] = a->ps[i] * a->lam[i * a->n + j];
+    for (size_t j = 0; j < a->n; j++) a->out_chol[i * a->n + j] = a->ps[i] * a->lam[i * a->n + j];
   return a->out_chol;
 }
 

@@ -98,11 +98,12 @@ bayes_advi_status bayes_advi_iterate(bayes_advi *a, bayes_advi_record *rec);
 const char *bayes_advi_error(const bayes_advi *a);   /* "" if none */
 double bayes_advi_eta(const bayes_advi *a);          /* the eta in use */
 
-/* The approximation: mean (dim) and, mean-field, sd (dim) or, full-rank, the lower
- * Cholesky factor L (dim * dim, row-major) of the covariance. */
-const double *bayes_advi_mean(const bayes_advi *a);
-const double *bayes_advi_sd(const bayes_advi *a);       /* NULL for full-rank */
-const double *bayes_advi_chol(const bayes_advi *a);     /* NULL for mean-field */
+/* The approximation on the unconstrained space: mean (dim) and, mean-field, sd (dim) or,
+ * full-rank, the lower Cholesky factor L (dim * dim, row-major) of the covariance. They
+ * are computed into buffers of a (hence not const), valid until the next call. */
+const double *bayes_advi_mean(bayes_advi *a);
+const double *bayes_advi_sd(bayes_advi *a);       /* NULL for full-rank */
+const double *bayes_advi_chol(bayes_advi *a);     /* NULL for mean-field */
 bool bayes_advi_preconditioned(const bayes_advi *a);    /* the Laplace map was used */
 bool bayes_advi_preconditioned(const bayes_advi *a);    /* the Laplace map was used */
 /* An ELBO estimate with n draws (n = 0: cfg elbo_samples) at the current approximation,

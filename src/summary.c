@@ -551,37 +551,12 @@ char *bayes_summary_text(const bayes_run_summary *s)
 
 /* ==== summary.json ==== */
 
-static void json_num(bayes_sb *sb, double x)
-{
-  if (isfinite(x))
-    bayes_sb_double(sb, x);
-  else
-    bayes_sb_puts(sb, "null");
-}
-
-static void json_str(bayes_sb *sb, const char *s)
-{
-  bayes_sb_putc(sb, '"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      bayes_sb_printf(sb, "\\%c", c);
-    else if (c == '\n')
-      bayes_sb_puts(sb, "\\n");
-    else if (c < 0x20)
-      bayes_sb_printf(sb, "\\u%04x", c);
-    else
-      bayes_sb_putc(sb, (char)c);
-  }
-  bayes_sb_putc(sb, '"');
-}
-
 static void json_array(bayes_sb *sb, const double *x, size_t n)
 {
   bayes_sb_putc(sb, '[');
   for (size_t i = 0; i < n; i++) {
     if (i) bayes_sb_puts(sb, ", ");
-    json_num(sb, x[i]);
+    bayes_sb_json_number(sb, x[i]);
   }
   bayes_sb_putc(sb, ']');
 }
@@ -591,7 +566,7 @@ char *bayes_summary_json(const bayes_run_summary *s)
   bayes_sb sb;
   bayes_sb_init(&sb);
   bayes_sb_puts(&sb, "{\n  \"method\": ");
-  json_str(&sb, s->method);
+  bayes_sb_json_string(&sb, s->method);
   bayes_sb_printf(&sb, ",\n  \"chains\": %zu,\n  \"draws_per_chain\": %zu,\n  \"warmup\": ",
                   s->nchains, s->ndraws);
   if (s->warmup >= 0)
@@ -606,11 +581,11 @@ char *bayes_summary_json(const bayes_run_summary *s)
   if (s->approximate) {
     bayes_sb_printf(&sb, ",\n  \"converged\": %s,\n  \"failure\": ", s->failure ? "false" : "true");
     if (s->failure)
-      json_str(&sb, s->failure);
+      bayes_sb_json_string(&sb, s->failure);
     else
       bayes_sb_puts(&sb, "null");
     bayes_sb_puts(&sb, ",\n  \"psis_khat\": ");
-    json_num(&sb, s->psis_khat);
+    bayes_sb_json_number(&sb, s->psis_khat);
     bayes_sb_printf(&sb, ",\n  \"psis_resampled\": %s,\n  \"details\": {%s}",
                     s->psis_resampled ? "true" : "false",
                     s->details_json ? s->details_json : "");
@@ -635,17 +610,17 @@ char *bayes_summary_json(const bayes_run_summary *s)
   bayes_sb_puts(&sb, ", \"sampling\": ");
   json_array(&sb, s->sampling_seconds, s->nchains);
   bayes_sb_puts(&sb, ", \"total\": ");
-  json_num(&sb, s->total_seconds);
+  bayes_sb_json_number(&sb, s->total_seconds);
   bayes_sb_puts(&sb, "},\n  \"warnings\": [");
   for (size_t i = 0; i < s->nwarnings; i++) {
     bayes_sb_puts(&sb, i ? ",\n    " : "\n    ");
-    json_str(&sb, s->warnings[i]);
+    bayes_sb_json_string(&sb, s->warnings[i]);
   }
   bayes_sb_puts(&sb, s->nwarnings ? "\n  ],\n  \"quantities\": {" : "],\n  \"quantities\": {");
   for (size_t i = 0; i < s->nq; i++) {
     const bayes_qsummary *q = &s->q[i];
     bayes_sb_puts(&sb, i ? ",\n    " : "\n    ");
-    json_str(&sb, s->names[i]);
+    bayes_sb_json_string(&sb, s->names[i]);
     const struct {
       const char *k;
       double v;
@@ -655,7 +630,7 @@ char *bayes_summary_json(const bayes_run_summary *s)
     bayes_sb_puts(&sb, ": {");
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
       bayes_sb_printf(&sb, "%s\"%s\": ", k ? ", " : "", f[k].k);
-      json_num(&sb, f[k].v);
+      bayes_sb_json_number(&sb, f[k].v);
     }
     bayes_sb_putc(&sb, '}');
   }

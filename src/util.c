@@ -371,3 +371,28 @@ void bayes_rng_free(gsl_rng *r)
   bayes_free(r->state);
   bayes_free(r);
 }
+
+void bayes_sb_json_number(bayes_sb *sb, double x)
+{
+  if (isfinite(x))
+    bayes_sb_double(sb, x);
+  else
+    bayes_sb_puts(sb, "null");
+}
+
+void bayes_sb_json_string(bayes_sb *sb, const char *s)
+{
+  bayes_sb_putc(sb, '"');
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\')
+      bayes_sb_printf(sb, "\\%c", c);
+    else if (c == '\n')
+      bayes_sb_puts(sb, "\\n");
+    else if (c < 0x20)
+      bayes_sb_printf(sb, "\\u%04x", c);
+    else
+      bayes_sb_putc(sb, (char)c);
+  }
+  bayes_sb_putc(sb, '"');
+}

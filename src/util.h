@@ -54,6 +54,10 @@ void bayes_sb_vprintf(bayes_sb *sb, const char *fmt, va_list ap);
  * (round values stay short: 0.1, 2.5), else 17. NaN and infinities as JSON-ish words. */
 void bayes_sb_double(bayes_sb *sb, double x);
 const char *bayes_sb_cstr(bayes_sb *sb); /* never NULL */
+/* JSON values: a number (shortest exact form; NaN and infinities as null) and a string
+ * (quoted, with '"', '\\' and control characters escaped). */
+void bayes_sb_json_number(bayes_sb *sb, double x);
+void bayes_sb_json_string(bayes_sb *sb, const char *s);
 
 /* A file written whole or not at all (draws, summaries): it is written as PATH.tmp.PID in
  * the same folder, and bayes_afile_commit flushes, fsyncs, closes and renames it over PATH

@@ -69,6 +69,11 @@ typedef struct {
   const char *str[CLI_NOPT];   /* strings (family) */
 } cli_fit_opts;
 
+/* The run's seed: --seed, or a new one, printed. */
+uint64_t cli_seed(const cli_fit_opts *o);
+/* --init: a radius >= 0 (into *radius) or a JSON file of parameter values (into *theta,
+ * malloc'd, bayes_model_dim values). Returns 0 or an exit code, messages printed. */
+int cli_init_values(const bayes_model *m, const char *init, double *radius, double **theta);
 /* cmd_approx.c: runs optimize, laplace, advi or pathfinder; returns the exit code. */
 int cli_fit_approx(const bayes_model *m, cli_fit_opts *o);
 /* Pathfinder's draws as NUTS inits (--init pathfinder): nchains unconstrained points
@@ -85,6 +90,5 @@ double cli_now(void);
 int cli_load(const cli_common *o, bayes_model **m);
 /* "bayesrun: error: ..." on stderr; returns code */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cli_json_number(bayes_sb *sb, double x);
 
 #endif

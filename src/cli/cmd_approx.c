@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "advi.h"
@@ -45,7 +44,7 @@ typedef struct {
   const char *outdir;
   double *init;                /* --init FILE, or NULL */
   double radius;
-  char init_text[64];
+  const char *init_text;
   unsigned flags;
   double t0;
   bool tty;
@@ -59,6 +58,12 @@ typedef struct {
 } run;
 
 static bool failed(const run *r) { return r->failure[0] != 0; }
+
+static int oom(void)
+{
+  fprintf(stderr, "bayesrun: out of memory\n");
+  return EX_SOFTWARE_;
+}
 
 static void add_note(run *r, bayes_sb *sb)
 {
@@ -74,28 +79,16 @@ static void json_key(run *r, const char *key)
   bayes_sb_printf(&r->json, "\"%s\": ", key);
 }
 
-static void json_string(bayes_sb *sb, const char *s)
-{
-  bayes_sb_putc(sb, '"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') bayes_sb_printf(sb, "\\%c", c);
-    else if (c < 0x20) bayes_sb_printf(sb, "\\u%04x", c);
-    else bayes_sb_putc(sb, (char)c);
-  }
-  bayes_sb_putc(sb, '"');
-}
-
 static void json_num_key(run *r, const char *key, double v)
 {
   json_key(r, key);
-  cli_json_number(&r->json, v);
+  bayes_sb_json_number(&r->json, v);
 }
 
 static void json_str_key(run *r, const char *key, const char *v)
 {
   json_key(r, key);
-  json_string(&r->json, v);
+  bayes_sb_json_string(&r->json, v);
 }
 
 /* The name of unconstrained coordinate i: "tau", or "theta[3]" for the third coordinate of
@@ -185,8 +178,7 @@ static int find_mode(run *r, const bayes_lbfgs_cfg *cfg, unsigned flags, mode_re
   gsl_rng *rng = bayes_rng_alloc(r->seed, STREAM_INIT);
   int rc = 0;
   if (!res->theta || !opt || !rng) {
-    fprintf(stderr, "bayesrun: out of memory\n");
-    rc = EX_SOFTWARE_;
+    rc = oom();
     goto out;
   }
   if (bayes_optimizer_init(opt, r->init, r->radius, rng, err, sizeof err) != 0) {
@@ -371,8 +363,7 @@ ioerr:
   rc = EX_IOERR_;
   goto done;
 oom:
-  fprintf(stderr, "bayesrun: out of memory\n");
-  rc = EX_SOFTWARE_;
+  rc = oom();
 done:
   bayes_csv_abort(csv);
   bayes_free(text);
@@ -385,25 +376,30 @@ done:
   return rc;
 }
 
-/* PSIS k-hat of the draws; with --psis-resample (or resample_default) the draws are
- * replaced by importance-resampled ones. Returns 0 or an exit code. */
-static int psis(run *r, bayes_approx_draws *d, bool resample_default)
+/* Whether to importance-resample: --psis-resample / --no-psis-resample, else the method's
+ * default. */
+static bool resample_wanted(const run *r, bool dflt)
 {
-  bool resample = r->o->given[CLI_O_PSIS_RESAMPLE] ? r->o->num[CLI_O_PSIS_RESAMPLE] != 0
-                                                   : resample_default;
+  return r->o->given[CLI_O_PSIS_RESAMPLE] ? r->o->num[CLI_O_PSIS_RESAMPLE] != 0 : dflt;
+}
+
+/* PSIS k-hat of the draws; if resample, the draws are replaced by the first keep (all if
+ * keep is 0 or more than there are) of as many importance-resampled ones (i.i.d. given the
+ * draws). No finite log density at any draw is a failure (r->failure), not an error.
+ * Returns 0, or EX_SOFTWARE_ out of memory (not printed). */
+static int psis(run *r, bayes_approx_draws *d, bool resample, size_t keep)
+{
   gsl_rng *rng = bayes_rng_alloc(r->seed, STREAM_PSIS);
   bayes_approx_draws rs;
   memset(&rs, 0, sizeof rs);
   if (!rng || (resample && bayes_approx_draws_init(&rs, d->dim, d->n) != 0)) {
     bayes_rng_free(rng);
-    fprintf(stderr, "bayesrun: out of memory\n");
     return EX_SOFTWARE_;
   }
   int e = bayes_approx_psis(d, rng, &r->khat, resample ? &rs : NULL);
   bayes_rng_free(rng);
   if (e == -2) {
     bayes_approx_draws_destroy(&rs);
-    fprintf(stderr, "bayesrun: out of memory\n");
     return EX_SOFTWARE_;
   }
   if (e == -1) {
@@ -414,6 +410,7 @@ static int psis(run *r, bayes_approx_draws *d, bool resample_default)
     return 0;
   }
   if (resample) {
+    if (keep && keep < rs.n) rs.n = keep;
     bayes_approx_draws_destroy(d);
     *d = rs;
     r->resampled = true;
@@ -558,8 +555,7 @@ static int run_laplace(run *r)
     int st;
     lap = bayes_laplace_alloc(r->m, mr.theta, r->flags, &st, err, sizeof err);
     if (!lap && st == -2) {
-      fprintf(stderr, "bayesrun: out of memory\n");
-      rc = EX_SOFTWARE_;
+      rc = oom();
       goto out;
     }
     if (!lap) snprintf(r->failure, sizeof r->failure, "%s.", err);
@@ -572,15 +568,17 @@ static int run_laplace(run *r)
   if (lap) {
     rng = bayes_rng_alloc(r->seed, STREAM_DRAWS);
     if (!rng || bayes_approx_draws_init(&d, r->dim, (size_t)ndraws(r)) != 0) {
-      fprintf(stderr, "bayesrun: out of memory\n");
-      rc = EX_SOFTWARE_;
+      rc = oom();
       goto out;
     }
     bayes_laplace_draws(lap, rng, &d);
     nonfinite_note(r, &d);
-    if ((rc = psis(r, &d, false)) != 0) goto out;
+    if (psis(r, &d, resample_wanted(r, false), 0) != 0) {
+      rc = oom();
+      goto out;
+    }
     if (!(lead = lead_matrix(&d, 2, which))) {
-      rc = EX_SOFTWARE_;
+      rc = oom();
       goto out;
     }
     w.nrows = d.n;
@@ -632,8 +630,7 @@ static int latent_kl(run *r, bayes_advi *a)
   if (!kl || !rng || bayes_latent_kl(r->m, bayes_advi_mean(a), bayes_advi_sd(a), (int)nkl, rng, kl) != 0) {
     free(kl);
     bayes_rng_free(rng);
-    fprintf(stderr, "bayesrun: out of memory\n");
-    return EX_SOFTWARE_;
+    return oom();
   }
   bayes_rng_free(rng);
   char name[256];
@@ -645,9 +642,9 @@ static int latent_kl(run *r, bayes_advi *a)
   for (size_t i = 0; i < r->dim; i++) {
     coord_name(r->m, i, name, sizeof name);
     if (i) bayes_sb_puts(&r->json, ", ");
-    json_string(&r->json, name);
+    bayes_sb_json_string(&r->json, name);
     bayes_sb_puts(&r->json, ": ");
-    cli_json_number(&r->json, kl[i]);
+    bayes_sb_json_number(&r->json, kl[i]);
     if (kl[i] < BAYES_LATENT_KL_COLLAPSED) {
       if (ncollapsed < 5) bayes_sb_printf(&list, "%s%s (%.2g)", ncollapsed ? ", " : "", name, kl[i]);
       ncollapsed++;
@@ -705,8 +702,7 @@ static int run_advi(run *r)
   int rc = 0;
   char err[512];
   if (!a) {
-    fprintf(stderr, "bayesrun: out of memory\n");
-    return EX_SOFTWARE_;
+    return oom();
   }
   if (bayes_advi_init(a, r->init, err, sizeof err) != 0) {
     snprintf(r->failure, sizeof r->failure, "%s", err);
@@ -793,15 +789,17 @@ static int run_advi(run *r)
     rng = bayes_rng_alloc(r->seed, STREAM_DRAWS);
     if (!rng || bayes_approx_draws_init(&d, r->dim, (size_t)ndraws(r)) != 0 ||
         bayes_advi_draws(a, rng, &d) != 0) {
-      rc = EX_SOFTWARE_;
-      fprintf(stderr, "bayesrun: out of memory\n");
+      rc = oom();
       goto out;
     }
     nonfinite_note(r, &d);
-    if ((rc = psis(r, &d, false)) != 0) goto out;
+    if (psis(r, &d, resample_wanted(r, false), 0) != 0) {
+      rc = oom();
+      goto out;
+    }
     if (!full && (rc = latent_kl(r, a)) != 0) goto out;
     if (!(lead = lead_matrix(&d, 3, which))) {
-      rc = EX_SOFTWARE_;
+      rc = oom();
       goto out;
     }
     w.nrows = d.n;
@@ -919,7 +917,6 @@ static void pathfinder_settings(const run *r, bayes_pathfinder_cfg *cfg)
   if (o->given[CLI_O_DRAWS_PER_PATH]) cfg->draws_per_path = (long)o->num[CLI_O_DRAWS_PER_PATH];
   if (o->given[CLI_O_ELBO_DRAWS]) cfg->num_elbo_draws = (int)o->num[CLI_O_ELBO_DRAWS];
   if (o->given[CLI_O_HISTORY]) cfg->history = (int)o->num[CLI_O_HISTORY];
-  if (o->given[CLI_O_PSIS_RESAMPLE]) cfg->psis_resample = o->num[CLI_O_PSIS_RESAMPLE] != 0;
   if (o->has_draws) cfg->num_draws = o->draws;
   cfg->init_radius = r->radius;
   cfg->flags = r->flags;
@@ -932,39 +929,6 @@ static int threads_for(const cli_fit_opts *o, int n)
   if (ncpu < 1) ncpu = 1;
   int t = o->has_threads ? (int)o->threads : (int)ncpu;
   return t < n ? t : n;
-}
-
-/* A resampled set of n draws from pooled, or pooled itself when not resampling. */
-static int pathfinder_resample(run *r, bayes_approx_draws *pooled, bool resample, size_t n)
-{
-  gsl_rng *rng = bayes_rng_alloc(r->seed, STREAM_PSIS);
-  bayes_approx_draws all;
-  memset(&all, 0, sizeof all);
-  if (!rng) return EX_SOFTWARE_;
-  int e = bayes_approx_draws_init(&all, pooled->dim, pooled->n);
-  if (!e) e = bayes_approx_psis(pooled, rng, &r->khat, &all);
-  bayes_rng_free(rng);
-  if (e == -1) {
-    bayes_approx_draws_destroy(&all);
-    r->khat = NAN;
-    snprintf(r->failure, sizeof r->failure, "the log density is not finite at any draw of "
-             "any path");
-    return 0;
-  }
-  if (e) {
-    bayes_approx_draws_destroy(&all);
-    return EX_SOFTWARE_;
-  }
-  if (!resample) {
-    bayes_approx_draws_destroy(&all);
-    return 0;
-  }
-  /* the first n of the resampled draws (they are i.i.d. given the pool) */
-  if (n < all.n) all.n = n;
-  bayes_approx_draws_destroy(pooled);
-  *pooled = all;
-  r->resampled = true;
-  return 0;
 }
 
 static int run_pathfinder(run *r)
@@ -986,9 +950,8 @@ static int run_pathfinder(run *r)
   if (rc) goto oom;
   if (pooled.n) {
     /* CmdStan resamples only when several paths are pooled, unless asked */
-    bool resample = r->o->given[CLI_O_PSIS_RESAMPLE] ? cfg.psis_resample
-                                                      : cfg.num_paths > 1 && cfg.psis_resample;
-    if ((rc = pathfinder_resample(r, &pooled, resample, (size_t)cfg.num_draws)) != 0) goto oom;
+    bool resample = resample_wanted(r, cfg.num_paths > 1 && cfg.psis_resample);
+    if ((rc = psis(r, &pooled, resample, (size_t)cfg.num_draws)) != 0) goto oom;
     nonfinite_note(r, &pooled);
   }
   bayes_pathfinder_cfg dc;
@@ -1014,12 +977,12 @@ static int run_pathfinder(run *r)
     bayes_sb_printf(&r->json, "%s{\"ok\": %s, ", k ? ", " : "", p.status[k] ? "false" : "true");
     if (p.status[k]) {
       bayes_sb_puts(&r->json, "\"error\": ");
-      json_string(&r->json, p.err[k]);
+      bayes_sb_json_string(&r->json, p.err[k]);
     } else {
       nok++;
       bayes_sb_printf(&r->json, "\"lbfgs_iterations\": %ld, \"best_iteration\": %ld, \"elbo\": ",
                       pi->lbfgs_iter, pi->best_iter);
-      cli_json_number(&r->json, pi->best_elbo);
+      bayes_sb_json_number(&r->json, pi->best_elbo);
       bayes_sb_printf(&r->json, ", \"gradient_evaluations\": %ld", pi->grad_evals);
     }
     bayes_sb_putc(&r->json, '}');
@@ -1051,8 +1014,7 @@ static int run_pathfinder(run *r)
   rc = finish(r, &w);
   goto out;
 oom:
-  fprintf(stderr, "bayesrun: out of memory\n");
-  rc = EX_SOFTWARE_;
+  rc = oom();
 out:
   bayes_sb_destroy(&cfgtxt);
   pf_pool_free(&p);
@@ -1081,28 +1043,9 @@ static int setup(run *r, const bayes_model *m, cli_fit_opts *o, uint64_t seed)
   bayes_sb_init(&r->json);
   r->flags = BAYES_LD_JACOBIAN | (o->prior ? BAYES_LD_PRIOR_ONLY : 0);
   if (o->given[CLI_O_JACOBIAN] && o->num[CLI_O_JACOBIAN] == 0) r->flags &= ~(unsigned)BAYES_LD_JACOBIAN;
-  snprintf(r->init_text, sizeof r->init_text, "2");
-  if (o->init && strcmp(o->init, "pathfinder")) {
-    char *end;
-    errno = 0;
-    double x = strtod(o->init, &end);
-    if (*o->init && !*end && !errno && isfinite(x)) {
-      if (x < 0) return cli_usage_error(NULL, "--init takes a radius >= 0 or a JSON file of values");
-      r->radius = x;
-      snprintf(r->init_text, sizeof r->init_text, "%s", o->init);
-    } else {
-      bayes_ws *w = bayes_ws_alloc(m);
-      r->init = calloc(r->dim + 1, sizeof(double));
-      char *msgs = NULL;
-      int e = w && r->init ? bayes_ws_read_point(w, o->init, false, r->init, &msgs)
-                           : BAYES_EINTERNAL;
-      if (msgs) fputs(msgs, stderr);
-      bayes_string_free(msgs);
-      bayes_ws_free(w);
-      if (e) return e == BAYES_EINTERNAL ? EX_SOFTWARE_ : e;
-      snprintf(r->init_text, sizeof r->init_text, "%.63s", o->init);
-    }
-  }
+  r->init_text = o->init && strcmp(o->init, "pathfinder") ? o->init : "2";
+  if (o->init && strcmp(o->init, "pathfinder"))
+    return cli_init_values(m, o->init, &r->radius, &r->init);
   return 0;
 }
 
@@ -1114,23 +1057,10 @@ static void teardown(run *r)
   for (size_t i = 0; i < r->nnotes; i++) bayes_free(r->notes[i]);
 }
 
-static uint64_t choose_seed(const cli_fit_opts *o)
-{
-  if (o->has_seed) return (uint64_t)o->seed;
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  uint64_t seed = ((uint64_t)t.tv_sec * 1000003u ^ (uint64_t)t.tv_nsec ^ (uint64_t)getpid()) %
-                  4294967296u;
-  if (!o->quiet)
-    fprintf(stderr, "bayesrun: seed = %llu (use --seed to repeat this run)\n",
-            (unsigned long long)seed);
-  return seed;
-}
-
 int cli_fit_approx(const bayes_model *m, cli_fit_opts *o)
 {
   run r;
-  int rc = setup(&r, m, o, choose_seed(o));
+  int rc = setup(&r, m, o, cli_seed(o));
   if (rc) goto out;
   if (cli_make_dir(r.outdir) != 0) {
     fprintf(stderr, "bayesrun: error: cannot create the output folder '%s': %s\n", r.outdir,
@@ -1170,7 +1100,7 @@ int cli_pathfinder_inits(const bayes_model *m, const cli_fit_opts *o, uint64_t s
   pathfinder_settings(&r, &cfg);
   if (!o->quiet) fprintf(stderr, "bayesrun: initial values from %d Pathfinder paths\n", cfg.num_paths);
   if ((rc = pathfinder_paths(&r, &cfg, threads_for(o, cfg.num_paths), &pooled, &p)) != 0) goto out;
-  if (!failed(&r) && (rc = pathfinder_resample(&r, &pooled, true, (size_t)cfg.num_draws)) != 0)
+  if (!failed(&r) && (rc = psis(&r, &pooled, true, (size_t)cfg.num_draws)) != 0)
     goto out;
   if (failed(&r)) {
     fprintf(stderr, "bayesrun: error: --init pathfinder: %s\n", r.failure);

@@ -596,6 +596,42 @@ static void free_chains(fit_run *r)
   free(r->init_chains);
 }
 
+uint64_t cli_seed(const cli_fit_opts *o)
+{
+  if (o->has_seed) return (uint64_t)o->seed;
+  /* no seed given: a new one, printed so that the run can be repeated */
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  uint64_t seed = ((uint64_t)t.tv_sec * 1000003u ^ (uint64_t)t.tv_nsec ^ (uint64_t)getpid()) %
+                  4294967296u;
+  if (!o->quiet)
+    fprintf(stderr, "bayesrun: seed = %llu (use --seed to repeat this run)\n",
+            (unsigned long long)seed);
+  return seed;
+}
+
+int cli_init_values(const bayes_model *m, const char *init, double *radius, double **theta)
+{
+  double x;
+  if (parse_double(init, &x) == 0) {
+    if (x < 0) return cli_usage_error(NULL, "--init takes a radius >= 0 or a JSON file of values");
+    *radius = x;
+    return 0;
+  }
+  bayes_ws *w = bayes_ws_alloc(m);
+  *theta = calloc(bayes_model_dim(m) + 1, sizeof(double));
+  char *msgs = NULL;
+  int e = w && *theta ? bayes_ws_read_point(w, init, false, *theta, &msgs) : BAYES_EINTERNAL;
+  if (msgs) fputs(msgs, stderr);
+  bayes_string_free(msgs);
+  bayes_ws_free(w);
+  if (e) {
+    free(*theta);
+    *theta = NULL;
+  }
+  return e;
+}
+
 static int fit_run_all(const bayes_model *m, fit_opts *o)
 {
   fit_run r;
@@ -616,16 +652,7 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
   if (o->has_stepsize) cfg->stepsize = o->stepsize;
   if (cfg->warmup == 0) cfg->adapt = false;
   cfg->flags = BAYES_LD_JACOBIAN | (o->prior ? BAYES_LD_PRIOR_ONLY : 0);
-  if (o->has_seed) {
-    cfg->seed = (uint64_t)o->seed;
-  } else {
-    /* no seed given: a new one, printed so that the run can be repeated */
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    cfg->seed = ((uint64_t)t.tv_sec * 1000003u ^ (uint64_t)t.tv_nsec ^ (uint64_t)getpid()) % 4294967296u;
-    if (!o->quiet) fprintf(stderr, "bayesrun: seed = %llu (use --seed to repeat this run)\n",
-                           (unsigned long long)cfg->seed);
-  }
+  cfg->seed = cli_seed(o);
   r.nchains = o->has_chains ? (int)o->chains : 4;
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   if (ncpu < 1) ncpu = 1;
@@ -635,33 +662,13 @@ static int fit_run_all(const bayes_model *m, fit_opts *o)
   r.outdir = o->outdir ? o->outdir : bayes_model_name(m);
   r.data_file = o->data;
   int rc = 0;
-  char radius[32] = "2";
-  r.init = radius;
+  r.init = o->init ? o->init : "2";
   if (o->init && !strcmp(o->init, "pathfinder")) {
     int e = cli_pathfinder_inits(m, o, cfg->seed, r.nchains, &r.init_chains);
     if (e) return e;
-    r.init = o->init;
   } else if (o->init) {
-    double x;
-    if (parse_double(o->init, &x) == 0) {
-      if (x < 0) return cli_usage_error(NULL, "--init takes a radius >= 0 or a JSON file of values");
-      cfg->init_radius = x;
-      snprintf(radius, sizeof radius, "%s", o->init);
-    } else {
-      bayes_ws *w = bayes_ws_alloc(m);
-      r.init_theta = calloc(bayes_model_dim(m) + 1, sizeof(double));
-      char *msgs = NULL;
-      int e = w && r.init_theta ? bayes_ws_read_point(w, o->init, false, r.init_theta, &msgs)
-                                : BAYES_EINTERNAL;
-      if (msgs) fputs(msgs, stderr);
-      bayes_string_free(msgs);
-      bayes_ws_free(w);
-      if (e) {
-        free(r.init_theta);
-        return e;
-      }
-      r.init = o->init;
-    }
+    int e = cli_init_values(m, o->init, &cfg->init_radius, &r.init_theta);
+    if (e) return e;
   }
   if (cli_make_dir(r.outdir) != 0) {
     fprintf(stderr, "bayesrun: error: cannot create the output folder '%s': %s\n", r.outdir,

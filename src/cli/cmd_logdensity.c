@@ -7,25 +7,11 @@
 
 #include "cli.h"
 
-static void json_string(bayes_sb *sb, const char *s)
-{
-  bayes_sb_putc(sb, '"');
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
-      bayes_sb_printf(sb, "\\%c", *s);
-    else if ((unsigned char)*s < 0x20)
-      bayes_sb_printf(sb, "\\u%04x", *s);
-    else
-      bayes_sb_putc(sb, *s);
-  }
-  bayes_sb_putc(sb, '"');
-}
-
 /* nested lists, row-major, for a value of the given shape */
 static void json_array(bayes_sb *sb, const double *v, int rank, const size_t *dim)
 {
   if (rank == 0) {
-    cli_json_number(sb, v[0]);
+    bayes_sb_json_number(sb, v[0]);
     return;
   }
   size_t inner = 1;
@@ -129,20 +115,20 @@ int cli_logdensity(int argc, char **argv)
     bayes_ws_log_density(w, theta, flags, &lp, gradient ? grad : NULL);
   }
   bayes_sb_puts(&sb, "{\n  \"log_density\": ");
-  cli_json_number(&sb, lp);
+  bayes_sb_json_number(&sb, lp);
   bayes_sb_printf(&sb, ",\n  \"jacobian\": %s,\n  \"unconstrained\": %s", jac ? "true" : "false",
                   unc ? "true" : "false");
   const char *err = bayes_ws_error(w);
   if (err[0]) {
     bayes_sb_puts(&sb, ",\n  \"error\": ");
-    json_string(&sb, err);
+    bayes_sb_json_string(&sb, err);
   }
   if (gradient) {
     bayes_sb_puts(&sb, ",\n  \"gradient\": {");
     for (size_t i = 0; i < np; i++) {
       const bayes_param_info *p = bayes_model_param(m, i);
       bayes_sb_puts(&sb, i ? ",\n    " : "\n    ");
-      json_string(&sb, p->name);
+      bayes_sb_json_string(&sb, p->name);
       bayes_sb_puts(&sb, ": ");
       if (unc) {
         size_t d1[1] = {p->unc_size};

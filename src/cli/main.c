@@ -60,14 +60,6 @@ int cli_load(const cli_common *o, bayes_model **m)
   return rc;
 }
 
-void cli_json_number(bayes_sb *sb, double x)
-{
-  if (isfinite(x))
-    bayes_sb_double(sb, x);
-  else
-    bayes_sb_puts(sb, "null");
-}
-
 int main(int argc, char **argv)
 {
   gsl_set_error_handler_off();
