@@ -105,7 +105,6 @@ const double *bayes_advi_mean(bayes_advi *a);
 const double *bayes_advi_sd(bayes_advi *a);       /* NULL for full-rank */
 const double *bayes_advi_chol(bayes_advi *a);     /* NULL for mean-field */
 bool bayes_advi_preconditioned(const bayes_advi *a);    /* the Laplace map was used */
-bool bayes_advi_preconditioned(const bayes_advi *a);    /* the Laplace map was used */
 /* An ELBO estimate with n draws (n = 0: cfg elbo_samples) at the current approximation,
  * with the algorithm's own RNG (so it changes the rest of the run); Stan's rule for draws
  * with a non-finite log density (dropped and redrawn, at most n). NaN if that fails, or

@@ -6,16 +6,8 @@
 # References are closed forms (a conjugate normal model), never earlier output. The one
 # statistical check states its false-failure rate where it is made.
 top_srcdir=${top_srcdir:-.}
-BAYESRUN=${BAYESRUN:-./bayesrun}
 cd "$top_srcdir" || exit 99
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bayesrun_approx.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "PASS: $1"; }
-no() { fail=$((fail + 1)); echo "FAIL: $1"; }
-PY=$(command -v /usr/bin/python3 || command -v python3)
-strip() { grep -v -e '^# start_datetime' -e 'Elapsed Time' -e 'seconds (' -e '^#   file = ' "$1"; }
+. tests/cli_lib.sh
 
 # A conjugate model: mu ~ normal(1, 2), y_i ~ normal(mu, 0.8), five observations.
 # Posterior N(m, s^2): precision 1/4 + 5/0.64, m = (1/4 + 12.4/0.64) / precision.
@@ -181,5 +173,4 @@ rc=$?
 left=$(find "$tmp" -name '*.tmp.*' | wc -l)
 [ "$left" = 0 ] && ok "no temporary files left" || no "no temporary files left ($left)"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

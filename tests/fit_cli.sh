@@ -4,19 +4,8 @@
 # summary.json, nothing half-written), --prior, summary of saved draws, exit codes.
 # Statistical checks state their false-failure rate in a comment.
 top_srcdir=${top_srcdir:-.}
-BAYESRUN=${BAYESRUN:-./bayesrun}
 cd "$top_srcdir" || exit 99
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bayesrun_fit.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "PASS: $1"; }
-no() { fail=$((fail + 1)); echo "FAIL: $1"; }
-PY=$(command -v /usr/bin/python3 || command -v python3)
-
-# CSV lines that legitimately differ between two runs (clock, thread count, path)
-strip() { grep -v -e '^# start_datetime' -e 'Elapsed Time' -e 'seconds (' -e '^# num_threads' \
-  -e '^#   file = ' "$1"; }
+. tests/cli_lib.sh
 
 # 1. same seed, different thread counts: identical draws
 "$BAYESRUN" models/eight_schools.yaml --seed 11 --threads 1 -o "$tmp/t1" --quiet > "$tmp/t1.out" 2>&1
@@ -137,5 +126,4 @@ whole=$(ls "$tmp/k" 2> /dev/null | grep -c '^chain_[0-9]*\.csv$')
 "$BAYESRUN" models/eight_schools.yaml --method smc -o "$tmp/v" > /dev/null 2>&1
 [ $? = 69 ] && ok "a method of a later issue exits 69" || no "a method of a later issue exits 69"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

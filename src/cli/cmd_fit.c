@@ -436,16 +436,13 @@ static int apply_file_settings(const bayes_model *m, fit_opts *o)
         return EX_DATAERR_;
       }
       if (o->given[id]) continue; /* the flag wins */
-      fit_opts tmp = *o;
-      if (parse_spec((cli_opt_id)id, v, &tmp, why, sizeof why) != 0) {
+      if (parse_spec((cli_opt_id)id, v, o, why, sizeof why) != 0) {
         char *msg = bayes_model_message(m, "error", st->line, st->col, st->len,
                                         "%s must be %s", k, why);
         if (msg) fputs(msg, stderr);
         bayes_string_free(msg);
         return EX_DATAERR_;
       }
-      o->num[id] = tmp.num[id];
-      o->str[id] = tmp.str[id];
       o->given[id] = true;
       continue;
     }
