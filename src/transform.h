@@ -34,6 +34,13 @@ const bayes_transform *bayes_transform_find(const char *name);
 int bayes_xform_spd_inverse(const double *x, size_t K, bool relative,
                             void (*from_L)(const double *L, size_t K, double *u), double *u,
                             char *err, size_t errlen);
+/* Checks of the matrix transforms' constrained values (K x K, row-major): every element
+ * finite; and a Cholesky factor: finite, 0 above the diagonal, positive diagonal and, if
+ * unit_rows, rows of length 1 (to 1e-8). Return 0, or -1 with a message naming the first
+ * offending element in err. */
+int bayes_xform_check_finite(const double *x, size_t K, char *err, size_t errlen);
+int bayes_xform_check_cholesky(const double *x, size_t K, bool unit_rows, char *err,
+                               size_t errlen);
 extern const bayes_transform *const bayes_transforms[];
 
 #endif

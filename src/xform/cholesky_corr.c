@@ -161,42 +161,11 @@ static void unc_from_L(const double *L, size_t K, double *u)
   }
 }
 
-static int check_finite(const double *x, size_t K, char *err, size_t errlen)
-{
-  for (size_t i = 0; i < K; i++)
-    for (size_t j = 0; j < K; j++)
-      if (!isfinite(x[i * K + j])) {
-        snprintf(err, errlen, "element [%zu, %zu] (value %.15g) is not finite", i + 1, j + 1,
-                 x[i * K + j]);
-        return -1;
-      }
-  return 0;
-}
-
 static int chol_inverse(const double *x, const bayes_shape *s, const double *const *bounds,
                         const size_t *bn, double *u, char *err, size_t errlen)
 {
   size_t K = s->dim[0];
-  if (check_finite(x, K, err, errlen)) return -1;
-  for (size_t i = 0; i < K; i++) {
-    for (size_t j = i + 1; j < K; j++)
-      if (x[i * K + j] != 0) {
-        snprintf(err, errlen, "element [%zu, %zu] (value %.15g) is above the diagonal and not 0",
-                 i + 1, j + 1, x[i * K + j]);
-        return -1;
-      }
-    if (!(x[i * K + i] > 0)) {
-      snprintf(err, errlen, "diagonal element [%zu, %zu] (value %.15g) is not positive", i + 1,
-               i + 1, x[i * K + i]);
-      return -1;
-    }
-    double ss = 0;
-    for (size_t j = 0; j <= i; j++) ss += x[i * K + j] * x[i * K + j];
-    if (fabs(sqrt(ss) - 1.0) > 1e-8) {
-      snprintf(err, errlen, "row %zu has length %.15g, not 1", i + 1, sqrt(ss));
-      return -1;
-    }
-  }
+  if (bayes_xform_check_cholesky(x, K, true, err, errlen)) return -1;
   unc_from_L(x, K, u);
   return 0;
 }
@@ -205,7 +174,7 @@ static int corr_inverse(const double *x, const bayes_shape *s, const double *con
                         const size_t *bn, double *u, char *err, size_t errlen)
 {
   size_t K = s->dim[0];
-  if (check_finite(x, K, err, errlen)) return -1;
+  if (bayes_xform_check_finite(x, K, err, errlen)) return -1;
   for (size_t i = 0; i < K; i++) {
     if (fabs(x[i * K + i] - 1.0) > 1e-8) {
       snprintf(err, errlen, "diagonal element [%zu, %zu] (value %.15g) is not 1", i + 1, i + 1,
