@@ -48,7 +48,16 @@ exit_total() {
   exit $?
 }
 
-Rscript --vanilla - "$top_srcdir/tests/data/stancsv" "$json" > "$tmp/part1.out" 2>&1 <<'EOF'
+# the R parts' PASS/FAIL counting, put in front of each
+rcheck='passed <- 0
+failed <- 0
+check <- function(ok, what) {
+  ok <- isTRUE(ok)
+  if (ok) passed <<- passed + 1 else failed <<- failed + 1
+  cat(if (ok) "PASS" else "FAIL", what, "\n")
+}'
+
+{ echo "$rcheck"; cat <<'EOF'; } | Rscript --vanilla - "$top_srcdir/tests/data/stancsv" "$json" > "$tmp/part1.out" 2>&1
 suppressPackageStartupMessages({
   library(rstan)
   library(posterior)
@@ -56,13 +65,6 @@ suppressPackageStartupMessages({
 args <- commandArgs(trailingOnly = TRUE)
 dir <- args[1]
 json <- if (length(args) >= 2) args[2] else ""
-passed <- 0
-failed <- 0
-check <- function(ok, what) {
-  ok <- isTRUE(ok)
-  if (ok) passed <<- passed + 1 else failed <<- failed + 1
-  cat(if (ok) "PASS" else "FAIL", what, "\n")
-}
 
 # The file's own numbers: the non-comment lines after the names, cell by cell.
 file_values <- function(path) {
@@ -177,20 +179,13 @@ model=$top_srcdir/models/linear_regression.yaml
 for m in advi laplace pathfinder optimize; do
   "$BAYESRUN" "$model" --method $m --seed 4 -o "$tmp/$m" --quiet >/dev/null 2>&1
 done
-Rscript --vanilla - "$tmp" > "$tmp/part2.out" 2>&1 <<'EOF'
+{ echo "$rcheck"; cat <<'EOF'; } | Rscript --vanilla - "$tmp" > "$tmp/part2.out" 2>&1
 suppressPackageStartupMessages({
   library(rstan)
   library(posterior)
   library(jsonlite)
 })
 dir <- commandArgs(trailingOnly = TRUE)[1]
-passed <- 0
-failed <- 0
-check <- function(ok, what) {
-  ok <- isTRUE(ok)
-  if (ok) passed <<- passed + 1 else failed <<- failed + 1
-  cat(if (ok) "PASS" else "FAIL", what, "\n")
-}
 rel <- function(x, y) abs(x - y) / max(1, abs(y))
 # rstan on CmdStan's variational layout: the mean row is not a draw
 fit <- tryCatch(read_stan_csv(file.path(dir, "advi", "advi.csv")), error = function(e) e)

@@ -58,21 +58,11 @@ static void model_path(const mdef *d, char *buf, size_t len)
   snprintf(buf, len, "%s/%s/%s.yaml", bt_srcdir(), d->in_models ? "models" : "tests/data", d->name);
 }
 
-static bayes_model *load_path(const char *path, const bayes_load_opts *opts)
-{
-  bayes_model *m = NULL;
-  char *msg = NULL;
-  int rc = bayes_model_load(path, opts, &m, &msg);
-  ck_assert_msg(rc == BAYES_OK && m, "loading %s failed (%d):\n%s", path, rc, msg ? msg : "");
-  bayes_string_free(msg);
-  return m;
-}
-
 static bayes_model *load(const mdef *d)
 {
   char p[1024];
   model_path(d, p, sizeof p);
-  return load_path(p, NULL);
+  return bt_load_path(p, NULL);
 }
 
 
@@ -733,13 +723,13 @@ START_TEST(test_data_loading)
                  "  y: normal(mu, 1)\n");
   double mu = 0.3;
   /* inline {file:} data */
-  bayes_model *m = load_path(mp, NULL);
+  bayes_model *m = bt_load_path(mp, NULL);
   double want = lnorm1(mu, 0) + lnorm1(1.5, mu) + lnorm1(-0.5, mu);
   ck_assert_double_eq_tol(one_param_ld(m, mu), want, 1e-12);
   bayes_model_free(m);
   /* --data replaces it; unknown keys are ignored */
   bayes_load_opts o = {.data_file = d2, .verbose = false};
-  m = load_path(mp, &o);
+  m = bt_load_path(mp, &o);
   want = lnorm1(mu, 0) + lnorm1(0.25, mu) + lnorm1(2, mu) + lnorm1(1, mu);
   ck_assert_double_eq_tol(one_param_ld(m, mu), want, 1e-12);
   bayes_model_free(m);
@@ -760,7 +750,7 @@ START_TEST(test_data_loading)
                  "  mu: normal(0, 1)\n"
                  "likelihood:\n"
                  "  y: normal(mu, 1)\n");
-  m = load_path(mp, NULL);
+  m = bt_load_path(mp, NULL);
   want = lnorm1(mu, 0) + lnorm1(1.25, mu) + lnorm1(-0.75, mu) + lnorm1(3.5, mu);
   ck_assert_double_eq_tol(one_param_ld(m, mu), want, 1e-12);
   bayes_model_free(m);
@@ -780,7 +770,7 @@ START_TEST(test_data_unused_keys_any_value)
   bt_write_file(mp, "model: unused\ndata:\n  N: int\nparameters:\n  mu: normal(0, N)\n");
   bt_write_file(dp, "{\"N\": 2, \"label\": \"run 7\", \"flag\": true, \"tup\": {\"1\": 1, \"2\": [1, 2]}}\n");
   bayes_load_opts o = {.data_file = dp, .verbose = false};
-  bayes_model *m = load_path(mp, &o);
+  bayes_model *m = bt_load_path(mp, &o);
   bayes_model_free(m);
   unlink(mp);
   unlink(dp);

@@ -231,11 +231,11 @@ void bt_write_file(const char *path, const char *text)
   fclose(f);
 }
 
-bayes_model *bt_load_path(const char *path)
+bayes_model *bt_load_path(const char *path, const bayes_load_opts *opts)
 {
   bayes_model *m = NULL;
   char *msg = NULL;
-  int rc = bayes_model_load(path, NULL, &m, &msg);
+  int rc = bayes_model_load(path, opts, &m, &msg);
   ck_assert_msg(rc == BAYES_OK && m, "loading %s failed (%d):\n%s", path, rc, msg ? msg : "");
   bayes_string_free(msg);
   return m;
@@ -245,7 +245,7 @@ bayes_model *bt_load_rel(const char *rel)
 {
   char p[1024];
   snprintf(p, sizeof p, "%s/%s", bt_srcdir(), rel);
-  return bt_load_path(p);
+  return bt_load_path(p, NULL);
 }
 
 bayes_model *bt_load_text(const char *text)
@@ -255,7 +255,7 @@ bayes_model *bt_load_text(const char *text)
   snprintf(p, sizeof p, "%s/bayes_test_%ld_%d.yaml",
            getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid(), k++);
   bt_write_file(p, text);
-  bayes_model *m = bt_load_path(p);
+  bayes_model *m = bt_load_path(p, NULL);
   unlink(p);
   return m;
 }

@@ -50,11 +50,11 @@ const char *bt_srcdir(void);
 char *bt_slurp(const char *path);
 void bt_write_file(const char *path, const char *text);
 
-/* A compiled model (the test fails with the messages if it does not load): from a path,
- * from a path relative to the source tree ("models/eight_schools.yaml"), or from model
+/* A compiled model (the test fails with the messages if it does not load): from a path
+ * (with load options, or NULL), from a path relative to the source tree ("models/eight_schools.yaml"), or from model
  * text written to a temporary file. */
-typedef struct bayes_model bayes_model;
-bayes_model *bt_load_path(const char *path);
+#include "bayes.h"
+bayes_model *bt_load_path(const char *path, const bayes_load_opts *opts);
 bayes_model *bt_load_rel(const char *rel);
 bayes_model *bt_load_text(const char *text);
 

@@ -48,6 +48,7 @@ typedef struct {
   unsigned flags;
   double t0;
   bool tty;
+  double last_progress;        /* when progress was last shown */
   /* what the run found */
   char failure[1024];          /* "" when it converged */
   bayes_sb text, json;         /* the method's report for the summary */
@@ -110,15 +111,13 @@ static void coord_name(const bayes_model *m, size_t i, char *buf, size_t n)
 
 /* ---- progress (the caller owns the loops, so it shows them) ---- */
 
-static double last_progress;
-
 static void progress(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void progress(run *r, const char *fmt, ...)
 {
   if (r->o->quiet) return;
   double now = cli_now();
-  if (now - last_progress < (r->tty ? 0.2 : 10.0)) return;
-  last_progress = now;
+  if (now - r->last_progress < (r->tty ? 0.2 : 10.0)) return;
+  r->last_progress = now;
   va_list ap;
   va_start(ap, fmt);
   fprintf(stderr, r->tty ? "\r\033[2Kbayesrun: " : "bayesrun: ");
@@ -1038,7 +1037,7 @@ static int setup(run *r, const bayes_model *m, cli_fit_opts *o, uint64_t seed)
   r->khat = NAN;
   r->t0 = cli_now();
   r->tty = isatty(2);
-  last_progress = r->t0;   /* the first progress line after a period, not at once */
+  r->last_progress = r->t0; /* the first progress line after a period, not at once */
   bayes_sb_init(&r->text);
   bayes_sb_init(&r->json);
   r->flags = BAYES_LD_JACOBIAN | (o->prior ? BAYES_LD_PRIOR_ONLY : 0);
