@@ -44,18 +44,18 @@ static void put_num(bayes_sb *sb, double x)
 
 
 /* "#<indent>key = value" plus " (Default)" when the value is Stan's default */
-static void kv(bayes_sb *sb, int depth, const char *key, const char *val, int is_default)
+void bayes_csv_kv(bayes_sb *sb, int depth, const char *key, const char *val, bool is_default)
 {
   bayes_sb_printf(sb, "#%*s%s = %s%s\n", 1 + 2 * depth, "", key, val,
                   is_default ? " (Default)" : "");
 }
 
-static void kv_num(bayes_sb *sb, int depth, const char *key, double v, double dflt)
+void bayes_csv_kv_num(bayes_sb *sb, int depth, const char *key, double v, double dflt)
 {
   bayes_sb s;
   bayes_sb_init(&s);
   put_num(&s, v);
-  kv(sb, depth, key, bayes_sb_cstr(&s), v == dflt);
+  bayes_csv_kv(sb, depth, key, bayes_sb_cstr(&s), v == dflt);
   bayes_sb_destroy(&s);
 }
 
@@ -63,25 +63,15 @@ static void kv_long(bayes_sb *sb, int depth, const char *key, long v, long dflt)
 {
   char buf[32];
   snprintf(buf, sizeof buf, "%ld", v);
-  kv(sb, depth, key, buf, v == dflt);
+  bayes_csv_kv(sb, depth, key, buf, v == dflt);
 }
 
-static void section(bayes_sb *sb, int depth, const char *name)
+void bayes_csv_section(bayes_sb *sb, int depth, const char *name)
 {
   bayes_sb_printf(sb, "#%*s%s\n", 1 + 2 * depth, "", name);
 }
 
-void bayes_csv_kv(bayes_sb *sb, int depth, const char *key, const char *val, bool is_default)
-{
-  kv(sb, depth, key, val, is_default);
-}
 
-void bayes_csv_kv_num(bayes_sb *sb, int depth, const char *key, double v, double dflt)
-{
-  kv_num(sb, depth, key, v, dflt);
-}
-
-void bayes_csv_section(bayes_sb *sb, int depth, const char *name) { section(sb, depth, name); }
 
 static const char *metric_name(bayes_metric_kind k)
 {
@@ -110,42 +100,42 @@ static void write_header(bayes_sb *sb, const bayes_csv_header *h)
                       "# stan_version_patch = %d\n", STAN_MAJOR, STAN_MINOR, STAN_PATCH);
   bayes_sb_printf(sb, "# model = %s\n", h->model ? h->model : "");
   bayes_sb_printf(sb, "# start_datetime = %s\n", stamp);
-  kv(sb, 0, "method", method, !strcmp(method, "sample"));
+  bayes_csv_kv(sb, 0, "method", method, !strcmp(method, "sample"));
   if (!c) {
     bayes_sb_puts(sb, h->method_config ? h->method_config : "");
     write_common(sb, h, 1, 2, h->seed);
     return;
   }
-  section(sb, 1, method);
+  bayes_csv_section(sb, 1, method);
   kv_long(sb, 2, "num_samples", c->draws, d.draws);
   kv_long(sb, 2, "num_warmup", c->warmup, d.warmup);
   /* 0/1, not false/true: rstan 2.21 reads these with as.integer */
-  kv(sb, 2, "save_warmup", h->save_warmup ? "1" : "0", !h->save_warmup);
+  bayes_csv_kv(sb, 2, "save_warmup", h->save_warmup ? "1" : "0", !h->save_warmup);
   kv_long(sb, 2, "thin", c->thin, d.thin);
-  section(sb, 2, "adapt");
-  kv(sb, 3, "engaged", c->adapt ? "1" : "0", c->adapt == d.adapt);
-  kv_num(sb, 3, "gamma", c->gamma, d.gamma);
-  kv_num(sb, 3, "delta", c->delta, d.delta);
-  kv_num(sb, 3, "kappa", c->kappa, d.kappa);
-  kv_num(sb, 3, "t0", c->t0, d.t0);
+  bayes_csv_section(sb, 2, "adapt");
+  bayes_csv_kv(sb, 3, "engaged", c->adapt ? "1" : "0", c->adapt == d.adapt);
+  bayes_csv_kv_num(sb, 3, "gamma", c->gamma, d.gamma);
+  bayes_csv_kv_num(sb, 3, "delta", c->delta, d.delta);
+  bayes_csv_kv_num(sb, 3, "kappa", c->kappa, d.kappa);
+  bayes_csv_kv_num(sb, 3, "t0", c->t0, d.t0);
   kv_long(sb, 3, "init_buffer", c->init_buffer, d.init_buffer);
   kv_long(sb, 3, "term_buffer", c->term_buffer, d.term_buffer);
   kv_long(sb, 3, "window", c->window, d.window);
-  kv(sb, 2, "algorithm", "hmc", 1);
-  section(sb, 3, "hmc");
+  bayes_csv_kv(sb, 2, "algorithm", "hmc", 1);
+  bayes_csv_section(sb, 3, "hmc");
   if (c->algo == BAYES_ALGO_HMC) {
-    kv(sb, 4, "engine", "static", 0);
-    section(sb, 5, "static");
-    kv_num(sb, 6, "int_time", c->hmc_int_time, d.hmc_int_time);
+    bayes_csv_kv(sb, 4, "engine", "static", 0);
+    bayes_csv_section(sb, 5, "static");
+    bayes_csv_kv_num(sb, 6, "int_time", c->hmc_int_time, d.hmc_int_time);
   } else {
-    kv(sb, 4, "engine", "nuts", 1);
-    section(sb, 5, "nuts");
+    bayes_csv_kv(sb, 4, "engine", "nuts", 1);
+    bayes_csv_section(sb, 5, "nuts");
     kv_long(sb, 6, "max_depth", c->max_depth, d.max_depth);
   }
-  kv(sb, 4, "metric", metric_name(c->metric), c->metric == d.metric);
-  kv(sb, 4, "metric_file", "", 1);
-  kv_num(sb, 4, "stepsize", c->stepsize, d.stepsize);
-  kv_num(sb, 4, "stepsize_jitter", c->stepsize_jitter, d.stepsize_jitter);
+  bayes_csv_kv(sb, 4, "metric", metric_name(c->metric), c->metric == d.metric);
+  bayes_csv_kv(sb, 4, "metric_file", "", 1);
+  bayes_csv_kv_num(sb, 4, "stepsize", c->stepsize, d.stepsize);
+  bayes_csv_kv_num(sb, 4, "stepsize_jitter", c->stepsize_jitter, d.stepsize_jitter);
   kv_long(sb, 2, "num_chains", h->num_chains > 0 ? h->num_chains : 1, 1);
   write_common(sb, h, c->chain, c->init_radius, c->seed);
 }
@@ -155,29 +145,29 @@ static void write_common(bayes_sb *sb, const bayes_csv_header *h, int id, double
                          uint64_t seed_value)
 {
   kv_long(sb, 0, "id", id, 1);
-  section(sb, 0, "data");
+  bayes_csv_section(sb, 0, "data");
   const char *df = h->data_file ? h->data_file : "";
-  kv(sb, 1, "file", df, !*df);
+  bayes_csv_kv(sb, 1, "file", df, !*df);
   bayes_sb s;
   bayes_sb_init(&s);
   if (h->init && *h->init)
     bayes_sb_puts(&s, h->init);
   else
     put_num(&s, radius);
-  kv(sb, 0, "init", bayes_sb_cstr(&s), !strcmp(bayes_sb_cstr(&s), "2"));
+  bayes_csv_kv(sb, 0, "init", bayes_sb_cstr(&s), !strcmp(bayes_sb_cstr(&s), "2"));
   bayes_sb_destroy(&s);
-  section(sb, 0, "random");
+  bayes_csv_section(sb, 0, "random");
   char seed[32];
   snprintf(seed, sizeof seed, "%llu", (unsigned long long)seed_value);
-  kv(sb, 1, "seed", seed, 0);
-  section(sb, 0, "output");
+  bayes_csv_kv(sb, 1, "seed", seed, 0);
+  bayes_csv_section(sb, 0, "output");
   const char *of = h->output_file ? h->output_file : "output.csv";
-  kv(sb, 1, "file", of, !strcmp(of, "output.csv"));
-  kv(sb, 1, "diagnostic_file", "", 1);
-  kv(sb, 1, "refresh", "100", 1);
+  bayes_csv_kv(sb, 1, "file", of, !strcmp(of, "output.csv"));
+  bayes_csv_kv(sb, 1, "diagnostic_file", "", 1);
+  bayes_csv_kv(sb, 1, "refresh", "100", 1);
   /* every value is written in its shortest exact form, not to 6 significant digits */
-  kv(sb, 1, "sig_figs", "17", 0);
-  kv(sb, 1, "profile_file", "profile.csv", 1);
+  bayes_csv_kv(sb, 1, "sig_figs", "17", 0);
+  bayes_csv_kv(sb, 1, "profile_file", "profile.csv", 1);
   kv_long(sb, 0, "num_threads", h->num_threads > 0 ? h->num_threads : 1, 1);
   bayes_sb_printf(sb, "# bayesrun_version = %s\n", bayes_version());
 }
